@@ -1,0 +1,81 @@
+#include "common/config/server_config.h"
+
+#include <array>
+#include <unistd.h>
+
+namespace ilchat::config {
+
+namespace {
+
+using K = Rule::Kind;
+
+constexpr std::array<std::string_view, 2> protocols{"http", "https"};
+constexpr std::array<std::string_view, 5> deletion_units{"days", "weeks", "months", "month", "years"};
+// The syslog names ILIAS offers; any other value falls back to info, as in the Node server.
+constexpr std::array<std::string_view, 9> log_levels{"emerg",  "alert", "crit", "error", "warning",
+                                                     "notice", "info",  "debug", "silly"};
+
+bool deletion_matters(const ServerConfig& c) { return c.deletion_enabled; }
+
+const std::array<Setting<ServerConfig>, 14> table{{
+    {"protocol", &ServerConfig::protocol, {K::choice, 0, 0, protocols}, Reload::restart,
+     "\"http\" or \"https\"; https needs cert and key", true},
+    {"port", &ServerConfig::port, {K::integer, 1, 65535}, Reload::restart, "TCP port of the one listener", true},
+    {"address", &ServerConfig::address, {K::nonempty_text}, Reload::restart,
+     "address to listen on: IPv4, IPv6 or a host name (resolved once at start-up)", true},
+    {"sub_directory", &ServerConfig::sub_directory, {K::text}, Reload::restart,
+     "path prefix: socket.io is served at <sub_directory>/socket.io and <sub_directory>/"},
+    {"cert", &ServerConfig::cert, {K::optional_path}, Reload::restart, "PEM certificate (https)"},
+    {"key", &ServerConfig::key, {K::optional_path}, Reload::restart, "PEM private key (https)"},
+    {"dhparam", &ServerConfig::dhparam, {K::optional_path}, Reload::restart, "DH parameters file (https, optional)"},
+    {"log", &ServerConfig::log, {K::optional_path}, Reload::live, "main log file; unset, 0 or \"\" logs to stderr"},
+    {"error_log", &ServerConfig::error_log, {K::optional_path}, Reload::live,
+     "error log file (errors only); unset keeps errors in the main log"},
+    {"log_level", &ServerConfig::log_level, {K::choice_or_default, 0, 0, log_levels}, Reload::live,
+     "emerg, alert, crit, error, warning, notice, info, debug or silly"},
+    {"deletion_mode", &ServerConfig::deletion_enabled, {K::switch_on_one}, Reload::live,
+     "1 runs the daily message deletion job"},
+    {"deletion_unit", &ServerConfig::deletion_unit, {K::choice, 0, 0, deletion_units}, Reload::live,
+     "unit of the retention period", false, false, deletion_matters},
+    {"deletion_value", &ServerConfig::deletion_value, {K::integer, 0, 100000}, Reload::live,
+     "retention period in deletion_unit", false, false, deletion_matters},
+    {"deletion_time", &ServerConfig::deletion_time, {K::time_of_day}, Reload::live,
+     "local time of day of the deletion job, HH:MM", false, false, deletion_matters},
+}};
+
+bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
+
+}  // namespace
+
+std::span<const Setting<ServerConfig>> server_settings() { return table; }
+
+ServerConfig load_server_config(const rapidjson::Value& root, const std::string& file, Diagnostics& diag) {
+    ServerConfig config;
+
+    load_settings<ServerConfig>(root, table, config, file, diag);
+
+    while (config.sub_directory.size() > 1 && config.sub_directory.ends_with('/')) config.sub_directory.pop_back();
+    if (config.sub_directory == "/") config.sub_directory.clear();
+    if (!config.sub_directory.empty() && !config.sub_directory.starts_with('/'))
+        config.sub_directory.insert(0, "/");
+
+    if (config.protocol == "https") {
+        for (auto [name, path] : {std::pair{"cert", &config.cert}, std::pair{"key", &config.key}}) {
+            if (path->empty()) diag.error(file, name, "required when protocol is https");
+            else if (!readable(*path)) diag.error(file, name, "cannot read \"" + *path + "\"");
+        }
+        if (!config.dhparam.empty() && !readable(config.dhparam))
+            diag.error(file, "dhparam", "cannot read \"" + config.dhparam + "\"");
+    }
+    if (config.deletion_enabled) {
+        for (auto name : {"deletion_unit", "deletion_value", "deletion_time"})
+            if (!root.HasMember(name)) diag.error(file, name, "required when deletion_mode is 1");
+        if (root.HasMember("deletion_value") && config.deletion_value < 1)
+            diag.error(file, "deletion_value", "must be at least 1 when deletion_mode is 1 (0 would delete every message)");
+    }
+    return config;
+}
+
+std::string socket_io_path(const ServerConfig& config) { return config.sub_directory + "/socket.io"; }
+
+}  // namespace ilchat::config

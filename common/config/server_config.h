@@ -1,0 +1,41 @@
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+
+#include <rapidjson/document.h>
+
+#include "common/config/setting.h"
+
+namespace ilchat::config {
+
+// server.cfg as ILIAS writes it (spec section 2.1). Member initialisers are the defaults.
+struct ServerConfig {
+    std::string protocol = "http";
+    int port = 0;
+    std::string address;
+    std::string sub_directory;  // absent and "" both serve "/socket.io"
+    std::string cert;
+    std::string key;
+    std::string dhparam;
+    std::string log;        // "" logs to stderr
+    std::string error_log;  // "" sends errors to the main log only
+    std::string log_level = "info";
+    bool deletion_enabled = false;
+    std::string deletion_unit = "days";
+    int deletion_value = 0;
+    TimeOfDay deletion_time;
+
+    bool operator==(const ServerConfig&) const = default;
+};
+
+std::span<const Setting<ServerConfig>> server_settings();
+
+// Loads and validates one parsed server.cfg; `file` names it in messages.
+ServerConfig load_server_config(const rapidjson::Value& root, const std::string& file, Diagnostics& diag);
+
+// The socket.io path prefix, e.g. "/socket.io" or "/servers/chat/socket.io".
+std::string socket_io_path(const ServerConfig& config);
+
+}  // namespace ilchat::config

@@ -1,0 +1,69 @@
+#include "common/db/connection.h"
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+namespace ilchat::db {
+
+namespace {
+
+// Turns the common connection failures into sentences; the library's text follows in brackets.
+std::string explain(unsigned code, const Endpoint& endpoint) {
+    switch (code) {
+        case ER_ACCESS_DENIED_ERROR:
+            return "access denied for user '" + endpoint.user + "' (wrong user name or password)";
+        case ER_BAD_DB_ERROR: return "unknown database '" + endpoint.name + "'";
+        case ER_DBACCESS_DENIED_ERROR: return "user '" + endpoint.user + "' may not use database '" + endpoint.name + "'";
+        case CR_UNKNOWN_HOST: return "unknown host '" + endpoint.host + "'";
+        case CR_CONNECTION_ERROR:
+        case CR_CONN_HOST_ERROR: return "cannot connect to " + describe(endpoint) + " (refused, unreachable or timed out)";
+        case CR_SERVER_LOST:
+        case CR_SERVER_GONE_ERROR: return "connection to " + describe(endpoint) + " lost";
+        default: return "database error";
+    }
+}
+
+}  // namespace
+
+std::string describe(const Endpoint& endpoint) {
+    if (endpoint.host.starts_with('/')) return endpoint.host;
+    return endpoint.host + ":" + std::to_string(endpoint.port);
+}
+
+Connection Connection::open(const Endpoint& endpoint, std::chrono::seconds timeout) {
+    MYSQL* raw = mysql_init(nullptr);
+    if (!raw) throw Error("out of memory creating a database handle", 0);
+    Connection connection(raw);
+
+    unsigned seconds = static_cast<unsigned>(timeout.count());
+    mysql_optionsv(raw, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
+    mysql_optionsv(raw, MYSQL_OPT_READ_TIMEOUT, &seconds);
+    mysql_optionsv(raw, MYSQL_OPT_WRITE_TIMEOUT, &seconds);
+    mysql_optionsv(raw, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+
+    const bool socket = endpoint.host.starts_with('/');
+    if (!mysql_real_connect(raw, socket ? "localhost" : endpoint.host.c_str(), endpoint.user.c_str(),
+                            endpoint.password.c_str(), endpoint.name.c_str(),
+                            socket ? 0 : static_cast<unsigned>(endpoint.port),
+                            socket ? endpoint.host.c_str() : nullptr, 0)) {
+        unsigned code = mysql_errno(raw);
+        throw Error(explain(code, endpoint) + " [" + mysql_error(raw) + "]", code);
+    }
+    return connection;
+}
+
+std::string Connection::server_version() const { return mysql_get_server_info(handle()); }
+
+void Connection::fail(const std::string& what) const {
+    unsigned code = mysql_errno(handle());
+    throw Error(what + ": " + mysql_error(handle()), code);
+}
+
+unsigned long long Connection::execute(const std::string& sql) {
+    if (mysql_real_query(handle(), sql.data(), sql.size()) != 0) fail("query failed");
+    if (MYSQL_RES* result = mysql_store_result(handle())) mysql_free_result(result);
+    else if (mysql_field_count(handle()) != 0) fail("reading the result failed");
+    return mysql_affected_rows(handle());
+}
+
+}  // namespace ilchat::db

@@ -1,0 +1,135 @@
+// ilchatd: drop-in replacement for the ILIAS chat server.
+//   ilchatd server.cfg client.cfg [client.cfg ...]
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/config/config_set.h"
+#include "common/db/connection.h"
+#include "common/log/logging.h"
+#include "common/version.h"
+#include "daemon/chat/backend_api.h"
+#include "daemon/net/network_loop.h"
+#include "daemon/net/resolve_address.h"
+#include "daemon/ops/control_loop.h"
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+
+struct Arguments {
+    std::string server_cfg;
+    std::vector<std::string> client_cfgs;
+    bool check_only = false;
+};
+
+// Every namespace's database must answer before the port opens (spec 1.2).
+bool connect_databases(const ilchat::config::ConfigSet& set) {
+    for (const auto& client : set.clients) {
+        spdlog::info("SetupNamespace {}!", client.name);
+        try {
+            ilchat::db::Connection::open({client.db_host, client.db_port, client.db_name, client.db_user, client.db_pass});
+            spdlog::info("Database for {} connected!", client.name);
+        } catch (const ilchat::db::Error& e) {
+            spdlog::error("Database for {}: {}", client.name, e.what());
+            return false;
+        }
+    }
+    spdlog::info("SetupNamespace finished!");
+    return true;
+}
+
+int serve(const ilchat::config::ConfigSet& set) {
+    const auto& server = set.server;
+    auto resolved = ilchat::net::resolve_listen_address(server.address);
+    spdlog::info("DNS Resolve for: {} => IP: {} , Family: IPv{}", server.address, resolved.ip, resolved.family);
+
+    if (!connect_databases(set)) return exit_failure;
+
+    ilchat::net::HttpRouter router;
+    auto backend = std::make_shared<ilchat::chat::BackendApi>(set.clients);
+    router.add("/backend/", [backend](const ilchat::net::HttpRequest& r) { return backend->handle(r); });
+    if (!server.sub_directory.empty())
+        router.add(server.sub_directory + "/backend/",
+                   [backend, strip = server.sub_directory.size()](const ilchat::net::HttpRequest& r) {
+                       auto inner = r;
+                       inner.path.erase(0, strip);
+                       return backend->handle(inner);
+                   });
+
+    ilchat::net::ListenSpec listen;
+    listen.address = resolved.ip;
+    listen.port = server.port;
+    if (server.protocol == "https") {
+        listen.tls_cert = server.cert;
+        listen.tls_key = server.key;
+    }
+    ilchat::net::NetworkLoop network(listen, std::move(router));
+    ilchat::ops::ControlLoop control({.graceful_stop = [&network] {
+        network.mailbox().post([&network] { network.stop(); });
+    }});
+    control.start();
+
+    spdlog::info("The Server is Ready to use! Listening on: {}://{}:{}", server.protocol, resolved.ip, server.port);
+    network.run();
+    spdlog::info("Server stopped");
+    return exit_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ilchat::ops::ControlLoop::block_signals_in_this_thread();
+
+    Arguments args;
+    CLI::App app{"ilchatd - ILIAS chat server (drop-in replacement for the Node.js server)", "ilchatd"};
+    app.add_option("server_cfg", args.server_cfg, "server.cfg as written by ILIAS")->required();
+    app.add_option("client_cfg", args.client_cfgs, "one client.cfg per ILIAS installation")->required()->expected(1, -1);
+    app.add_flag("--check-config", args.check_only, "validate the files, print every problem, and exit");
+    app.set_version_flag("--version", std::string("ilchatd ") + ilchat::version);
+    app.footer("Exit codes: 0 ok, 1 bad configuration or start-up failure, 2 usage error.");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "ilchatd: " << e.what() << "\nUsage: ilchatd server.cfg client.cfg [client.cfg ...]\n"
+                  << "Run 'ilchatd --help' for more.\n";
+        return exit_usage;
+    }
+
+    ilchat::config::Diagnostics diag;
+    auto set = ilchat::config::load_config_set(args.server_cfg, args.client_cfgs, diag);
+    if (!diag.ok()) {
+        std::cerr << diag.report();
+        return exit_failure;
+    }
+    if (args.check_only) {
+        std::cout << diag.report() << "configuration OK: " << args.server_cfg << " and " << set.clients.size()
+                  << " client.cfg\n";
+        return exit_ok;
+    }
+
+    try {
+        ilchat::log::configure({set.server.log, set.server.error_log, ilchat::log::level_from_ilias(set.server.log_level)});
+    } catch (const std::exception& e) {
+        std::cerr << "ilchatd: " << e.what() << '\n';
+        return exit_failure;
+    }
+    spdlog::info("Starting Server!");
+    spdlog::info("Log Level: {}", set.server.log_level);
+    for (const auto& warning : diag.warnings()) spdlog::warn("{}", warning);
+
+    try {
+        return serve(set);
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return exit_failure;
+    }
+}

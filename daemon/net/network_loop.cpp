@@ -1,0 +1,97 @@
+#include "daemon/net/network_loop.h"
+
+#include <stdexcept>
+
+#include <libwebsockets.h>
+#include <spdlog/spdlog.h>
+
+#include "daemon/net/http_exchange.h"
+
+namespace ilchat::net {
+
+namespace {
+
+// Large enough for the Cookie and Authorization headers browsers and PHP send.
+constexpr unsigned short max_header_bytes = 8192;
+
+int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+    auto* loop = static_cast<NetworkLoop*>(lws_context_user(lws_get_context(wsi)));
+    return loop ? loop->on_http_event(wsi, reason, user, in, len) : 0;
+}
+
+const lws_protocols protocols[] = {
+    {"http", http_callback, sizeof(HttpExchange*), 0, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+void log_from_lws(int level, const char* line) {
+    std::string_view text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+    if (level & LLL_ERR) spdlog::warn("libwebsockets: {}", text);
+    else spdlog::debug("libwebsockets: {}", text);
+}
+
+}  // namespace
+
+void NetworkLoop::ContextDeleter::operator()(lws_context* context) const { lws_context_destroy(context); }
+
+NetworkLoop::NetworkLoop(const ListenSpec& listen, HttpRouter router)
+    : router_(std::move(router)), mailbox_([this] {
+          if (context_) lws_cancel_service(context_.get());
+      }) {
+    lws_set_log_level(LLL_ERR | LLL_WARN, log_from_lws);
+
+    lws_context_creation_info info{};
+    info.port = listen.port;
+    info.iface = listen.address.c_str();
+    info.protocols = protocols;
+    info.user = this;
+    info.max_http_header_data = max_header_bytes;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (!listen.tls_cert.empty()) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = listen.tls_cert.c_str();
+        info.ssl_private_key_filepath = listen.tls_key.c_str();
+    }
+    info.timeout_secs = 30;
+    context_.reset(lws_create_context(&info));
+    if (!context_)
+        throw std::runtime_error("cannot listen on " + listen.address + " port " + std::to_string(listen.port) +
+                                 " (address in use, not local, or not permitted)");
+}
+
+NetworkLoop::~NetworkLoop() = default;
+
+void NetworkLoop::run() {
+    while (running_) {
+        if (lws_service(context_.get(), 0) < 0) break;
+    }
+}
+
+int NetworkLoop::on_http_event(lws* wsi, int reason, void* user, void* in, size_t len) {
+    auto** slot = static_cast<HttpExchange**>(user);
+    switch (reason) {
+        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+            mailbox_.drain();
+            return 0;
+        case LWS_CALLBACK_HTTP: {
+            if (!*slot) *slot = new HttpExchange(wsi);
+            return (*slot)->begin(static_cast<const char*>(in), router_);
+        }
+        case LWS_CALLBACK_HTTP_BODY:
+            return *slot ? (*slot)->body(static_cast<const char*>(in), len, router_) : -1;
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+            return *slot ? (*slot)->body_complete(router_) : -1;
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            return *slot ? (*slot)->writeable() : -1;
+        case LWS_CALLBACK_CLOSED_HTTP:
+        case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+            delete *slot;
+            *slot = nullptr;
+            return 0;
+        default:
+            return lws_callback_http_dummy(wsi, static_cast<lws_callback_reasons>(reason), user, in, len);
+    }
+}
+
+}  // namespace ilchat::net

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/thread/mailbox.h"
+#include "daemon/net/http_router.h"
+
+struct lws_context;
+struct lws;
+
+namespace ilchat::net {
+
+struct ListenSpec {
+    std::string address;  // a numeric IPv4 or IPv6 address (resolve host names before)
+    int port = 0;
+    std::string tls_cert;  // both set: serve https
+    std::string tls_key;
+};
+
+// The network thread (DESIGN.md): one libwebsockets context with the single listener, all HTTP
+// dispatch and, later, all chat state. Other threads reach it only through mailbox().
+class NetworkLoop {
+public:
+    // Binds the listener; throws std::runtime_error when it cannot.
+    NetworkLoop(const ListenSpec& listen, HttpRouter router);
+    ~NetworkLoop();
+    NetworkLoop(const NetworkLoop&) = delete;
+    NetworkLoop& operator=(const NetworkLoop&) = delete;
+
+    // Serves until stop() is called on this thread (usually from a mailbox job).
+    void run();
+    void stop() { running_ = false; }
+
+    Mailbox& mailbox() { return mailbox_; }
+
+    // Entry of libwebsockets' protocol callback.
+    int on_http_event(lws* wsi, int reason, void* user, void* in, size_t len);
+
+private:
+    struct ContextDeleter {
+        void operator()(lws_context* context) const;
+    };
+
+    HttpRouter router_;
+    Mailbox mailbox_;
+    std::unique_ptr<lws_context, ContextDeleter> context_;
+    bool running_ = true;
+};
+
+}  // namespace ilchat::net
