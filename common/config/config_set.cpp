@@ -47,8 +47,7 @@ template <class Config>
 void render_reference(std::string& out, std::string_view file, std::span<const Setting<Config>> table) {
     const Config defaults{};
     for (const auto& s : table) {
-        std::string fallback = s.required ? "required" : format_field(s.field, defaults);
-        if (fallback.empty()) fallback = "\"\"";
+        std::string fallback = s.required ? "required" : shown_value(s, defaults);
         out += "| " + std::string(file) + " | `" + std::string(s.key) + "` | " + describe_rule(s.rule) + " | " +
                fallback + " | " + (s.reload == Reload::live ? "reload" : "restart") + " | " + std::string(s.help) +
                " |\n";

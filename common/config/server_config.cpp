@@ -32,12 +32,12 @@ const std::array<Setting<ServerConfig>, 14> table{{
     {"error_log", &ServerConfig::error_log, {K::optional_path}, Reload::live,
      "error log file (errors only); unset keeps errors in the main log"},
     {"log_level", &ServerConfig::log_level, {K::choice_or_default, 0, 0, log_levels}, Reload::live,
-     "emerg, alert, crit, error, warning, notice, info, debug or silly"},
+     "level of the main log; an unknown name means info (as in the Node server)"},
     {"deletion_mode", &ServerConfig::deletion_enabled, {K::switch_on_one}, Reload::live,
      "1 runs the daily message deletion job"},
     {"deletion_unit", &ServerConfig::deletion_unit, {K::choice, 0, 0, deletion_units}, Reload::live,
      "unit of the retention period", false, false, deletion_matters},
-    {"deletion_value", &ServerConfig::deletion_value, {K::integer, 0, 100000}, Reload::live,
+    {"deletion_value", &ServerConfig::deletion_value, {K::integer, 1, 100000}, Reload::live,
      "retention period in deletion_unit", false, false, deletion_matters},
     {"deletion_time", &ServerConfig::deletion_time, {K::time_of_day}, Reload::live,
      "local time of day of the deletion job, HH:MM", false, false, deletion_matters},
@@ -54,10 +54,11 @@ ServerConfig load_server_config(const rapidjson::Value& root, const std::string&
 
     load_settings<ServerConfig>(root, table, config, file, diag);
 
-    while (config.sub_directory.size() > 1 && config.sub_directory.ends_with('/')) config.sub_directory.pop_back();
-    if (config.sub_directory == "/") config.sub_directory.clear();
-    if (!config.sub_directory.empty() && !config.sub_directory.starts_with('/'))
-        config.sub_directory.insert(0, "/");
+    // "servers/chat/", "/servers/chat" and "/servers/chat/" all mean the prefix "/servers/chat".
+    std::string_view sub = config.sub_directory;
+    while (sub.starts_with('/')) sub.remove_prefix(1);
+    while (sub.ends_with('/')) sub.remove_suffix(1);
+    config.sub_directory = sub.empty() ? std::string() : "/" + std::string(sub);
 
     if (config.protocol == "https") {
         for (auto [name, path] : {std::pair{"cert", &config.cert}, std::pair{"key", &config.key}}) {
@@ -70,8 +71,6 @@ ServerConfig load_server_config(const rapidjson::Value& root, const std::string&
     if (config.deletion_enabled) {
         for (auto name : {"deletion_unit", "deletion_value", "deletion_time"})
             if (!root.HasMember(name)) diag.error(file, name, "required when deletion_mode is 1");
-        if (root.HasMember("deletion_value") && config.deletion_value < 1)
-            diag.error(file, "deletion_value", "must be at least 1 when deletion_mode is 1 (0 would delete every message)");
     }
     return config;
 }

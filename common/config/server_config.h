@@ -24,7 +24,7 @@ struct ServerConfig {
     std::string log_level = "info";
     bool deletion_enabled = false;
     std::string deletion_unit = "days";
-    int deletion_value = 0;
+    int deletion_value = 1;
     TimeOfDay deletion_time;
 
     bool operator==(const ServerConfig&) const = default;

@@ -101,11 +101,14 @@ void load_settings(const rapidjson::Value& root, std::span<const Setting<Config>
     }
 }
 
-// The value as `config show` prints it: secrets that are set become "********".
+// The value as `config show` prints it: strings quoted, 0/1 switches as ILIAS writes them, and
+// secrets that are set as "********".
 template <class Config>
 std::string shown_value(const Setting<Config>& setting, const Config& config) {
     std::string value = format_field(setting.field, config);
     if (setting.secret && !value.empty()) return "********";
+    if (setting.rule.kind == Rule::Kind::switch_on_one) return value == "true" ? "1" : "0";
+    if (std::holds_alternative<std::string Config::*>(setting.field)) return '"' + value + '"';
     return value;
 }
 

@@ -47,7 +47,7 @@ std::string choices_text(std::span<const std::string_view> choices) {
     std::string text;
     for (size_t i = 0; i < choices.size(); ++i) {
         if (i) text += i + 1 == choices.size() ? " or " : ", ";
-        text += choices[i];
+        text += choices[i].empty() ? std::string_view("\"\"") : choices[i];
     }
     return text;
 }

@@ -69,7 +69,11 @@ void NetworkLoop::run() {
 }
 
 int NetworkLoop::on_http_event(lws* wsi, int reason, void* user, void* in, size_t len) {
+    // libwebsockets calls without per-connection storage too, e.g. when a request's headers
+    // overflow before the connection was bound to this protocol.
     auto** slot = static_cast<HttpExchange**>(user);
+    if (!slot && reason != LWS_CALLBACK_EVENT_WAIT_CANCELLED)
+        return lws_callback_http_dummy(wsi, static_cast<lws_callback_reasons>(reason), user, in, len);
     switch (reason) {
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             mailbox_.drain();

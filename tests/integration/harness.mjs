@@ -1,0 +1,140 @@
+// Shared helpers of the integration tests: the real ilchatd and ilchatctl binaries, the private
+// MariaDB started by tests/env/mariadb.sh, free ports, raw HTTP.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const buildDir = process.env.ILCHAT_BUILD_DIR;
+export const sourceDir = process.env.ILCHAT_SOURCE_DIR;
+export const mariadbDir = process.env.ILCHAT_MARIADB_DIR;
+if (!buildDir || !sourceDir || !mariadbDir) throw new Error('run through ctest (ILCHAT_* variables missing)');
+
+export const ilchatd = path.join(buildDir, 'daemon', 'ilchatd');
+export const ilchatctl = path.join(buildDir, 'ctl', 'ilchatctl');
+export const mariadbSocket = path.join(mariadbDir, 'mysqld.sock');
+export const mariadbPassword = () => readFileSync(path.join(mariadbDir, 'ilchat.password'), 'utf8').trim();
+
+export function tempDir(prefix = 'ilchat-it-') {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+// (Re)creates a database with the ILIAS schema; `schema` 'ilias9' (default) or 'ilias8'.
+export function createDatabase(name, { schema = 'ilias9', demo = true } = {}) {
+  const sql = path.join(sourceDir, 'tests', 'sql');
+  const files = [path.join(sql, schema === 'ilias8' ? 'ilias8-schema.sql' : 'ilias-schema.sql')];
+  if (demo) files.push(path.join(sql, 'demo-data.sql'));
+  execFileSync(path.join(sourceDir, 'tests', 'env', 'mariadb.sh'), ['create-db', mariadbDir, name, ...files]);
+}
+
+export function sql(database, statement) {
+  return execFileSync(path.join(sourceDir, 'tests', 'env', 'mariadb.sh'),
+    ['sql', mariadbDir, '--batch', '--skip-column-names', database, '-e', statement], { encoding: 'utf8' });
+}
+
+export async function freePort(host = '127.0.0.1') {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// Writes server.cfg and client.cfg(s) the way ILIAS does and returns their paths.
+export function writeConfig(dir, { port, address = '127.0.0.1', server = {}, clients = [{}] }) {
+  const serverPath = path.join(dir, 'server.cfg');
+  writeFileSync(serverPath, JSON.stringify({
+    protocol: 'http', port, address, sub_directory: '', log: 0, error_log: '', log_level: 'info',
+    deletion_mode: 0, deletion_unit: 'years', deletion_value: 1, deletion_time: '06:30', ...server,
+  }, null, 4));
+  const clientPaths = clients.map((c, i) => {
+    const clientPath = path.join(dir, `client${i}.cfg`);
+    const { database, ...rest } = c;
+    writeFileSync(clientPath, JSON.stringify({
+      name: `client${i}`, enable_osc: true,
+      auth: { key: `key-${i}`, secret: `secret-${i}` },
+      ...rest,
+      database: {
+        type: 'mysql', host: mariadbSocket, port: 0, name: 'ilias_it', user: 'ilchat', pass: mariadbPassword(),
+        ...database,
+      },
+    }, null, 4));
+    return clientPath;
+  });
+  return { serverPath, clientPaths };
+}
+
+// Runs a command to completion: { code, signal, stdout, stderr }.
+export function run(command, args, { env = {}, cwd, timeoutMs = 30000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} timed out`)); }, timeoutMs);
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+  });
+}
+
+// Starts ilchatd and resolves once it logs that it is ready (or rejects with its output). With a
+// `logFile` configured the ready line is looked for there instead of on stderr.
+export async function startDaemon(serverPath, clientPaths, { readyTimeoutMs = 15000, logFile } = {}) {
+  const child = spawn(ilchatd, [serverPath, ...clientPaths]);
+  const daemon = { child, output: '', exited: null };
+  child.stdout.on('data', (d) => { daemon.output += d; });
+  child.stderr.on('data', (d) => { daemon.output += d; });
+  daemon.exitPromise = new Promise((resolve) => child.on('close', (code, signal) => {
+    daemon.exited = { code, signal };
+    resolve(daemon.exited);
+  }));
+  daemon.stop = async (signal = 'SIGTERM') => {
+    if (!daemon.exited) child.kill(signal);
+    return daemon.exitPromise;
+  };
+  const deadline = Date.now() + readyTimeoutMs;
+  const ready = () => (logFile ? (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '') : daemon.output)
+    .includes('The Server is Ready to use!');
+  while (!ready()) {
+    if (daemon.exited) throw new Error(`ilchatd exited ${JSON.stringify(daemon.exited)}:\n${daemon.output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`ilchatd not ready in time:\n${daemon.output}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return daemon;
+}
+
+// Sends raw bytes and returns everything the server sends until it closes (or timeoutMs).
+export function rawRequest(port, text, { host = '127.0.0.1', timeoutMs = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, host);
+    let received = Buffer.alloc(0);
+    const timer = setTimeout(() => { socket.destroy(); resolve({ text: received.toString(), closed: false }); }, timeoutMs);
+    socket.on('connect', () => socket.write(text));
+    socket.on('data', (d) => { received = Buffer.concat([received, d]); });
+    // A reset after garbage is an acceptable answer; the caller looks at what arrived.
+    socket.on('error', (e) => {
+      clearTimeout(timer);
+      if (e.code === 'ECONNRESET' || e.code === 'EPIPE') resolve({ text: received.toString(), closed: true, reset: true });
+      else reject(e);
+    });
+    socket.on('close', () => { clearTimeout(timer); resolve({ text: received.toString(), closed: true }); });
+  });
+}
+
+export function parseHttpResponse(text) {
+  const [head, ...rest] = text.split('\r\n\r\n');
+  const [statusLine, ...headerLines] = head.split('\r\n');
+  const headers = {};
+  for (const line of headerLines) {
+    const i = line.indexOf(':');
+    headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  return { statusLine, status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') };
+}
