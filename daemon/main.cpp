@@ -11,7 +11,9 @@
 #include "common/log/logging.h"
 #include "common/version.h"
 #include "daemon/chat/backend_api.h"
+#include "daemon/net/http_exchange.h"
 #include "daemon/net/network_loop.h"
+#include "daemon/net/socketio_server.h"
 #include "daemon/net/resolve_address.h"
 #include "daemon/ops/control_loop.h"
 
@@ -43,23 +45,23 @@ bool connect_databases(const ilchat::config::ConfigSet& set) {
     return true;
 }
 
+ilchat::net::eio::Settings engineio_settings(const ilchat::config::ServerConfig& server) {
+    ilchat::net::eio::Settings settings;
+    settings.ping_interval = std::chrono::milliseconds(server.ping_interval);
+    settings.ping_timeout = std::chrono::milliseconds(server.ping_timeout);
+    settings.upgrade_timeout = std::chrono::milliseconds(server.upgrade_timeout);
+    settings.max_payload = static_cast<std::size_t>(server.max_payload);
+    settings.max_queued_packets = static_cast<std::size_t>(server.send_queue_max_packets);
+    settings.max_queued_bytes = static_cast<std::size_t>(server.send_queue_max_bytes);
+    return settings;
+}
+
 int serve(const ilchat::config::ConfigSet& set) {
     const auto& server = set.server;
     auto resolved = ilchat::net::resolve_listen_address(server.address);
     spdlog::info("DNS Resolve for: {} => IP: {} , Family: IPv{}", server.address, resolved.ip, resolved.family);
 
     if (!connect_databases(set)) return exit_failure;
-
-    ilchat::net::HttpRouter router;
-    auto backend = std::make_shared<ilchat::chat::BackendApi>(set.clients);
-    router.add("/backend/", [backend](const ilchat::net::HttpRequest& r) { return backend->handle(r); });
-    if (!server.sub_directory.empty())
-        router.add(server.sub_directory + "/backend/",
-                   [backend, strip = server.sub_directory.size()](const ilchat::net::HttpRequest& r) {
-                       auto inner = r;
-                       inner.path.erase(0, strip);
-                       return backend->handle(inner);
-                   });
 
     ilchat::net::ListenSpec listen;
     listen.address = resolved.ip;
@@ -68,7 +70,32 @@ int serve(const ilchat::config::ConfigSet& set) {
         listen.tls_cert = server.cert;
         listen.tls_key = server.key;
     }
-    ilchat::net::NetworkLoop network(listen, std::move(router));
+    ilchat::net::NetworkLoop network(listen);
+    auto& router = network.router();
+
+    auto backend = std::make_shared<ilchat::chat::BackendApi>(set.clients);
+    // ILIAS calls /backend/...; behind a proxy with sub_directory it may arrive prefixed (D12).
+    auto serve_backend = [backend](std::size_t prefix_length) {
+        return [backend, prefix_length](const ilchat::net::HttpRequest& request, ilchat::net::HttpExchange&) {
+            auto inner = request;
+            inner.path.erase(0, prefix_length);
+            return std::optional(backend->handle(inner));
+        };
+    };
+    router.add("/backend/", serve_backend(0));
+    if (!server.sub_directory.empty())
+        router.add(server.sub_directory + "/backend/", serve_backend(server.sub_directory.size()));
+
+    ilchat::net::sio::Server socketio(network.context(), std::chrono::milliseconds(server.connect_timeout));
+    for (const auto& client : set.clients) {
+        socketio.add_namespace("/" + client.name);
+        socketio.add_namespace("/" + client.name + "-im");
+    }
+    ilchat::net::eio::Server engineio(network.context(), engineio_settings(server), socketio);
+    ilchat::net::eio::mount(router, ilchat::config::socket_io_path(server) + "/", engineio);
+    // The room client of ILIAS asks for <sub_directory>/ itself (DESIGN.md D12).
+    if (!server.sub_directory.empty()) ilchat::net::eio::mount(router, server.sub_directory + "/", engineio);
+
     ilchat::ops::ControlLoop control({.graceful_stop = [&network] {
         network.mailbox().post([&network] { network.stop(); });
     }});

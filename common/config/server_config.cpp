@@ -17,7 +17,7 @@ constexpr std::array<std::string_view, 9> log_levels{"emerg",  "alert", "crit", 
 
 bool deletion_matters(const ServerConfig& c) { return c.deletion_enabled; }
 
-const std::array<Setting<ServerConfig>, 14> table{{
+const std::array<Setting<ServerConfig>, 21> table{{
     {"protocol", &ServerConfig::protocol, {K::choice, 0, 0, protocols}, Reload::restart,
      "\"http\" or \"https\"; https needs cert and key", true},
     {"port", &ServerConfig::port, {K::integer, 1, 65535}, Reload::restart, "TCP port of the one listener", true},
@@ -41,6 +41,20 @@ const std::array<Setting<ServerConfig>, 14> table{{
      "retention period in deletion_unit", false, false, deletion_matters},
     {"deletion_time", &ServerConfig::deletion_time, {K::time_of_day}, Reload::live,
      "local time of day of the deletion job, HH:MM", false, false, deletion_matters},
+    {"ping_interval", &ServerConfig::ping_interval, {K::integer, 100, 3600000}, Reload::restart,
+     "Engine.IO: milliseconds between the server's pings"},
+    {"ping_timeout", &ServerConfig::ping_timeout, {K::integer, 100, 3600000}, Reload::restart,
+     "Engine.IO: milliseconds to wait for the pong before closing the session"},
+    {"max_payload", &ServerConfig::max_payload, {K::integer, 1024, 100000000}, Reload::restart,
+     "Engine.IO: largest polling body or websocket message a client may send, in bytes"},
+    {"connect_timeout", &ServerConfig::connect_timeout, {K::integer, 100, 3600000}, Reload::restart,
+     "Socket.IO: milliseconds a new session has to join a namespace"},
+    {"upgrade_timeout", &ServerConfig::upgrade_timeout, {K::integer, 100, 3600000}, Reload::restart,
+     "Engine.IO: milliseconds a websocket upgrade may take"},
+    {"send_queue_max_packets", &ServerConfig::send_queue_max_packets, {K::integer, 16, 10000000}, Reload::restart,
+     "packets queued for one client before it is disconnected as too slow"},
+    {"send_queue_max_bytes", &ServerConfig::send_queue_max_bytes, {K::integer, 65536, 1000000000}, Reload::restart,
+     "bytes queued for one client before it is disconnected as too slow"},
 }};
 
 bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }

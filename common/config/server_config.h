@@ -26,6 +26,14 @@ struct ServerConfig {
     std::string deletion_unit = "days";
     int deletion_value = 1;
     TimeOfDay deletion_time;
+    // ilchatd's own keys (absent from ILIAS-written files; the defaults are engine.io's).
+    int ping_interval = 25000;
+    int ping_timeout = 20000;
+    int max_payload = 1000000;
+    int connect_timeout = 45000;
+    int upgrade_timeout = 10000;
+    int send_queue_max_packets = 10000;
+    int send_queue_max_bytes = 8 * 1024 * 1024;
 
     bool operator==(const ServerConfig&) const = default;
 };

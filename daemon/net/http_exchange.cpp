@@ -1,5 +1,6 @@
 #include "daemon/net/http_exchange.h"
 
+#include <cctype>
 #include <vector>
 
 #include <libwebsockets.h>
@@ -32,6 +33,21 @@ HttpMethod method_of(lws* wsi) {
     }
 }
 
+// libwebsockets keeps each "name=value" of the query as a fragment (already URL-decoded).
+std::string query_of(lws* wsi) {
+    std::string query;
+    const int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+    if (total <= 0) return query;
+    std::string fragment(static_cast<size_t>(total) + 1, '\0');
+    for (int i = 0;; ++i) {
+        int n = lws_hdr_copy_fragment(wsi, fragment.data(), total + 1, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0) break;
+        if (i) query += '&';
+        query.append(fragment.data(), static_cast<size_t>(n));
+    }
+    return query;
+}
+
 bool expects_body(lws* wsi) {
     std::string length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
     return !length.empty() && length != "0";
@@ -39,39 +55,72 @@ bool expects_body(lws* wsi) {
 
 }  // namespace
 
+HttpRequest read_request_head(lws* wsi, std::string path) {
+    HttpRequest request;
+    request.method = method_of(wsi);
+    request.path = std::move(path);
+    request.query = query_of(wsi);
+    request.origin = header(wsi, WSI_TOKEN_ORIGIN);
+    request.authorization = header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    request.content_type = header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+    request.cors_request_headers = header(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+    std::string connection = header(wsi, WSI_TOKEN_CONNECTION);
+    for (auto& c : connection) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    request.wants_close = connection.find("close") != std::string::npos;
+    return request;
+}
+
+HttpRequest read_upgrade_request(lws* wsi) { return read_request_head(wsi, header(wsi, WSI_TOKEN_GET_URI)); }
+
+HttpExchange::~HttpExchange() {
+    if (abandon_) abandon_();
+}
+
 int HttpExchange::begin(const char* path, const HttpRouter& router) {
-    request_ = HttpRequest{};
+    if (abandon_) abandon_();  // a pipelined request while one was kept: the old one is gone
+    abandon_ = nullptr;
     pending_body_.clear();
-    body_refused_ = false;
+    close_after_ = false;
     responding_ = false;
     completing_ = false;
-
-    request_.method = method_of(wsi_);
-    request_.path = path ? path : "";
-    request_.query = header(wsi_, WSI_TOKEN_HTTP_URI_ARGS);
-    request_.origin = header(wsi_, WSI_TOKEN_ORIGIN);
-    request_.authorization = header(wsi_, WSI_TOKEN_HTTP_AUTHORIZATION);
-    if (expects_body(wsi_)) return 0;  // answered from body_complete()
-    return respond(router.dispatch(request_));
+    request_ = read_request_head(wsi_, path ? path : "");
+    if (expects_body(wsi_)) return 0;  // dispatched from body_complete()
+    return dispatch(router);
 }
 
 int HttpExchange::body(const char* data, size_t len, const HttpRouter&) {
-    if (body_refused_) return 0;
+    if (close_after_) return 0;
     if (request_.body.size() + len > max_body_bytes) {
-        body_refused_ = true;
         request_.body.clear();
-        return respond(HttpResponse::json_error(413, "Payload Too Large"));
+        respond(HttpResponse::json_error(413, "Payload Too Large"), true);
+        return 0;
     }
     request_.body.append(data, len);
     return 0;
 }
 
 int HttpExchange::body_complete(const HttpRouter& router) {
-    if (body_refused_) return 0;
-    return respond(router.dispatch(request_));
+    if (close_after_) return 0;
+    return dispatch(router);
 }
 
-int HttpExchange::respond(const HttpResponse& response) {
+int HttpExchange::dispatch(const HttpRouter& router) {
+    auto response = router.dispatch(request_, *this);
+    if (!response) {
+        // Kept for later (a long-poll): no idle timeout while the handler holds it.
+        lws_set_timeout(wsi_, NO_PENDING_TIMEOUT, 0);
+        return 0;
+    }
+    return write_head(*response);
+}
+
+void HttpExchange::respond(const HttpResponse& response, bool close) {
+    abandon_ = nullptr;
+    close_after_ = close_after_ || close;
+    if (write_head(response) != 0) lws_set_timeout(wsi_, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+int HttpExchange::write_head(const HttpResponse& response) {
     std::vector<unsigned char> buffer(LWS_PRE + 4096);
     unsigned char* start = buffer.data() + LWS_PRE;
     unsigned char* p = start;
@@ -85,6 +134,14 @@ int HttpExchange::respond(const HttpResponse& response) {
         if (lws_add_http_header_by_name(wsi_, reinterpret_cast<const unsigned char*>(key.c_str()),
                                         reinterpret_cast<const unsigned char*>(value.data()),
                                         static_cast<int>(value.size()), &p, end))
+            return 1;
+    }
+    // Said explicitly: a keep-alive client pool must not reuse a connection we are closing.
+    if (request_.wants_close) {
+        close_after_ = true;
+        static constexpr char close[] = "close";
+        if (lws_add_http_header_by_token(wsi_, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>(close),
+                                         sizeof close - 1, &p, end))
             return 1;
     }
     if (lws_finalize_write_http_header(wsi_, start, &p, end)) return 1;
@@ -112,7 +169,7 @@ int HttpExchange::writeable() {
         }
     }
     responding_ = false;
-    if (body_refused_) return -1;
+    if (close_after_) return -1;
     return lws_http_transaction_completed(wsi_) ? -1 : 0;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "daemon/net/http_message.h"
@@ -10,12 +11,22 @@ struct lws;
 
 namespace ilchat::net {
 
+// Reads method, path, query and the headers ilchatd uses from a connection whose request
+// headers have arrived (an HTTP request or a websocket upgrade).
+HttpRequest read_request_head(lws* wsi, std::string path);
+HttpRequest read_upgrade_request(lws* wsi);  // a websocket upgrade: the path from its GET line
+
 // One HTTP connection's current transaction on the network loop: collects the request (and its
 // body), asks the router for the response, and writes it the way libwebsockets wants (headers
 // now, body when the socket is writeable). Keep-alive connections reuse it per transaction.
+// A handler may keep the exchange and answer later with respond(); if the client goes away
+// first, the abandon callback tells it.
 class HttpExchange {
 public:
     explicit HttpExchange(lws* wsi) : wsi_(wsi) {}
+    ~HttpExchange();
+    HttpExchange(const HttpExchange&) = delete;
+    HttpExchange& operator=(const HttpExchange&) = delete;
 
     // Each returns what the libwebsockets callback must return (non-zero closes).
     int begin(const char* path, const HttpRouter& router);
@@ -23,17 +34,23 @@ public:
     int body_complete(const HttpRouter& router);
     int writeable();
 
-    // Request bodies above this are refused with 413 (Engine.IO maxPayload is enforced later, by
-    // the Engine.IO layer; this guards everything else).
+    // For a handler that kept the exchange: answer now; `close` ends the connection afterwards.
+    void respond(const HttpResponse& response, bool close = false);
+    void on_abandon(std::function<void()> callback) { abandon_ = std::move(callback); }
+
+    // Request bodies above this are refused with 413 (Engine.IO's maxPayload, smaller, is
+    // enforced by the Engine.IO layer; this guards everything else).
     static constexpr size_t max_body_bytes = 16 * 1024 * 1024;
 
 private:
-    int respond(const HttpResponse& response);
+    int dispatch(const HttpRouter& router);
+    int write_head(const HttpResponse& response);
 
     lws* wsi_;
     HttpRequest request_;
     std::string pending_body_;
-    bool body_refused_ = false;
+    std::function<void()> abandon_;
+    bool close_after_ = false;
     bool responding_ = false;  // headers written, body or completion still to come
     bool completing_ = false;
 };

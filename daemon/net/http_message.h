@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,7 +15,14 @@ struct HttpRequest {
     std::string query;  // arguments joined with '&'
     std::string origin;
     std::string authorization;
+    std::string content_type;
+    std::string cors_request_headers;  // Access-Control-Request-Headers of a preflight
+    bool wants_close = false;          // "Connection: close" (PHP and node-fetch send it)
     std::string body;
+
+    // The value of `name` in the query ("" when absent), e.g. query_value("sid").
+    std::string query_value(std::string_view name) const;
+    bool has_query(std::string_view name) const;
 };
 
 struct HttpResponse {

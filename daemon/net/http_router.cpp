@@ -5,20 +5,30 @@
 
 namespace ilchat::net {
 
-void HttpRouter::add(std::string prefix, Handler handler) {
-    entries_.push_back({std::move(prefix), std::move(handler)});
+void HttpRouter::add(std::string prefix, HttpHandler http, WebSocketAcceptor websocket) {
+    entries_.push_back({std::move(prefix), std::move(http), std::move(websocket)});
     std::stable_sort(entries_.begin(), entries_.end(),
                      [](const Entry& a, const Entry& b) { return a.prefix.size() > b.prefix.size(); });
 }
 
-HttpResponse HttpRouter::dispatch(const HttpRequest& request) const {
+const HttpRouter::Entry* HttpRouter::find(const std::string& path) const {
     for (const auto& entry : entries_) {
         // Express, which ILIAS's Node server uses, matches paths case-insensitively.
-        if (request.path.size() >= entry.prefix.size() &&
-            strncasecmp(request.path.c_str(), entry.prefix.c_str(), entry.prefix.size()) == 0)
-            return entry.handler(request);
+        if (path.size() >= entry.prefix.size() &&
+            strncasecmp(path.c_str(), entry.prefix.c_str(), entry.prefix.size()) == 0)
+            return &entry;
     }
+    return nullptr;
+}
+
+std::optional<HttpResponse> HttpRouter::dispatch(const HttpRequest& request, HttpExchange& exchange) const {
+    if (const Entry* entry = find(request.path)) return entry->http(request, exchange);
     return HttpResponse::json_error(404, "Not Found");
+}
+
+WebSocketConnection* HttpRouter::accept_websocket(const HttpRequest& request, lws* wsi) const {
+    const Entry* entry = find(request.path);
+    return entry && entry->websocket ? entry->websocket(request, wsi) : nullptr;
 }
 
 }  // namespace ilchat::net

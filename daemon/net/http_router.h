@@ -1,27 +1,42 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "daemon/net/http_message.h"
 
+struct lws;
+
 namespace ilchat::net {
 
-// Chooses the handler of a request by path prefix (backend API, Engine.IO, ...); the longest
-// matching prefix wins, anything else is a JSON 404.
+class HttpExchange;
+class WebSocketConnection;
+
+// Chooses the endpoint of a request by path prefix (backend API, Engine.IO, ...); the longest
+// matching prefix wins, anything else is a JSON 404 (and a refused websocket).
 class HttpRouter {
 public:
-    using Handler = std::function<HttpResponse(const HttpRequest&)>;
+    // Answers now, or returns nullopt after taking the exchange to answer later (long-polling).
+    using HttpHandler = std::function<std::optional<HttpResponse>(const HttpRequest&, HttpExchange&)>;
+    // Accepts a websocket upgrade by returning a new connection (owned by the network loop from
+    // then on), or refuses it with nullptr.
+    using WebSocketAcceptor = std::function<WebSocketConnection*(const HttpRequest&, lws*)>;
 
-    void add(std::string prefix, Handler handler);
-    HttpResponse dispatch(const HttpRequest& request) const;
+    void add(std::string prefix, HttpHandler http, WebSocketAcceptor websocket = {});
+
+    std::optional<HttpResponse> dispatch(const HttpRequest& request, HttpExchange& exchange) const;
+    WebSocketConnection* accept_websocket(const HttpRequest& request, lws* wsi) const;
 
 private:
     struct Entry {
         std::string prefix;
-        Handler handler;
+        HttpHandler http;
+        WebSocketAcceptor websocket;
     };
+    const Entry* find(const std::string& path) const;
+
     std::vector<Entry> entries_;
 };
 

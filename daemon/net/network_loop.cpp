@@ -6,10 +6,17 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/net/http_exchange.h"
+#include "daemon/net/websocket_connection.h"
 
 namespace ilchat::net {
 
 namespace {
+
+// What libwebsockets keeps per connection for us: an HTTP transaction, or an accepted websocket.
+struct ConnectionSlot {
+    HttpExchange* http;
+    WebSocketConnection* ws;
+};
 
 // Large enough for the Cookie and Authorization headers browsers and PHP send.
 constexpr unsigned short max_header_bytes = 8192;
@@ -20,7 +27,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
 }
 
 const lws_protocols protocols[] = {
-    {"http", http_callback, sizeof(HttpExchange*), 0, 0, nullptr, 0},
+    {"http", http_callback, sizeof(ConnectionSlot), 0, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
@@ -35,8 +42,8 @@ void log_from_lws(int level, const char* line) {
 
 void NetworkLoop::ContextDeleter::operator()(lws_context* context) const { lws_context_destroy(context); }
 
-NetworkLoop::NetworkLoop(const ListenSpec& listen, HttpRouter router)
-    : router_(std::move(router)), mailbox_([this] {
+NetworkLoop::NetworkLoop(const ListenSpec& listen)
+    : mailbox_([this] {
           if (context_) lws_cancel_service(context_.get());
       }) {
     lws_set_log_level(LLL_ERR | LLL_WARN, log_from_lws);
@@ -48,6 +55,11 @@ NetworkLoop::NetworkLoop(const ListenSpec& listen, HttpRouter router)
     info.user = this;
     info.max_http_header_data = max_header_bytes;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    // With IPv6 enabled libwebsockets binds an IPv4 `iface` as the IPv6 wildcard, i.e. on every
+    // interface; an IPv4 address therefore gets an IPv4-only context. An IPv6 address binds
+    // only itself (v6only), so "::1" does not also take 127.0.0.1.
+    if (listen.address.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    else info.options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY | LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
     if (!listen.tls_cert.empty()) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = listen.tls_cert.c_str();
@@ -71,27 +83,50 @@ void NetworkLoop::run() {
 int NetworkLoop::on_http_event(lws* wsi, int reason, void* user, void* in, size_t len) {
     // libwebsockets calls without per-connection storage too, e.g. when a request's headers
     // overflow before the connection was bound to this protocol.
-    auto** slot = static_cast<HttpExchange**>(user);
+    auto* slot = static_cast<ConnectionSlot*>(user);
     if (!slot && reason != LWS_CALLBACK_EVENT_WAIT_CANCELLED)
         return lws_callback_http_dummy(wsi, static_cast<lws_callback_reasons>(reason), user, in, len);
     switch (reason) {
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             mailbox_.drain();
             return 0;
-        case LWS_CALLBACK_HTTP: {
-            if (!*slot) *slot = new HttpExchange(wsi);
-            return (*slot)->begin(static_cast<const char*>(in), router_);
-        }
+        case LWS_CALLBACK_HTTP:
+            if (!slot->http) slot->http = new HttpExchange(wsi);
+            return slot->http->begin(static_cast<const char*>(in), router_);
         case LWS_CALLBACK_HTTP_BODY:
-            return *slot ? (*slot)->body(static_cast<const char*>(in), len, router_) : -1;
+            return slot->http ? slot->http->body(static_cast<const char*>(in), len, router_) : -1;
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-            return *slot ? (*slot)->body_complete(router_) : -1;
+            return slot->http ? slot->http->body_complete(router_) : -1;
         case LWS_CALLBACK_HTTP_WRITEABLE:
-            return *slot ? (*slot)->writeable() : -1;
+            return slot->http ? slot->http->writeable() : -1;
         case LWS_CALLBACK_CLOSED_HTTP:
         case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-            delete *slot;
-            *slot = nullptr;
+            delete slot->http;
+            slot->http = nullptr;
+            return 0;
+
+        case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+            // A keep-alive HTTP connection may upgrade; its exchange is finished.
+            delete slot->http;
+            slot->http = nullptr;
+            auto request = read_upgrade_request(wsi);
+            slot->ws = router_.accept_websocket(request, wsi);
+            return slot->ws ? 0 : -1;  // refused before the 101
+        }
+        case LWS_CALLBACK_ESTABLISHED:
+            return slot->ws ? slot->ws->on_established() : -1;
+        case LWS_CALLBACK_RECEIVE:
+            if (!slot->ws) return -1;
+            return slot->ws->on_receive(in, len, lws_is_first_fragment(wsi), lws_is_final_fragment(wsi),
+                                        lws_frame_is_binary(wsi));
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+            return slot->ws ? slot->ws->on_writeable() : -1;
+        case LWS_CALLBACK_CLOSED:
+            if (slot->ws) {
+                slot->ws->on_closed();
+                delete slot->ws;
+                slot->ws = nullptr;
+            }
             return 0;
         default:
             return lws_callback_http_dummy(wsi, static_cast<lws_callback_reasons>(reason), user, in, len);

@@ -22,8 +22,9 @@ struct ListenSpec {
 // dispatch and, later, all chat state. Other threads reach it only through mailbox().
 class NetworkLoop {
 public:
-    // Binds the listener; throws std::runtime_error when it cannot.
-    NetworkLoop(const ListenSpec& listen, HttpRouter router);
+    // Binds the listener; throws std::runtime_error when it cannot. Routes are added to router()
+    // before run().
+    explicit NetworkLoop(const ListenSpec& listen);
     ~NetworkLoop();
     NetworkLoop(const NetworkLoop&) = delete;
     NetworkLoop& operator=(const NetworkLoop&) = delete;
@@ -33,6 +34,8 @@ public:
     void stop() { running_ = false; }
 
     Mailbox& mailbox() { return mailbox_; }
+    lws_context* context() const { return context_.get(); }
+    HttpRouter& router() { return router_; }
 
     // Entry of libwebsockets' protocol callback.
     int on_http_event(lws* wsi, int reason, void* user, void* in, size_t len);

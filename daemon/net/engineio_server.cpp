@@ -1,0 +1,426 @@
+#include "daemon/net/engineio_server.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include "daemon/net/engineio_packet.h"
+#include "daemon/net/http_exchange.h"
+#include "daemon/net/random_id.h"
+#include "daemon/net/websocket_connection.h"
+
+namespace ilchat::net::eio {
+
+namespace {
+
+const SharedFrame ping_frame = make_frame("2");
+const SharedFrame noop_frame = make_frame("6");
+const SharedFrame close_frame = make_frame("1");
+const SharedFrame probe_reply = make_frame("3probe");
+
+// The error bodies engine.io answers with (code and message are what clients log).
+enum class ErrorCode { unknown_transport = 0, unknown_sid = 1, bad_handshake_method = 2, bad_request = 3,
+                       unsupported_protocol_version = 5 };
+
+HttpResponse error_response(const HttpRequest& request, ErrorCode code, int status = 400) {
+    static constexpr const char* messages[] = {"Transport unknown", "Session ID unknown", "Bad handshake method",
+                                               "Bad request", "Forbidden", "Unsupported protocol version"};
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    writer.StartObject();
+    writer.Key("code");
+    writer.Int(static_cast<int>(code));
+    writer.Key("message");
+    writer.String(messages[static_cast<int>(code)]);
+    writer.EndObject();
+    HttpResponse response;
+    response.status = status;
+    response.content_type = "application/json";
+    response.body = buffer.GetString();
+    response.headers = Server::cors_headers(request);
+    return response;
+}
+
+HttpResponse text_response(const HttpRequest& request, std::string body, std::string content_type) {
+    HttpResponse response;
+    response.content_type = std::move(content_type);
+    response.body = std::move(body);
+    response.headers = Server::cors_headers(request);
+    response.headers.emplace_back("cache-control", "no-store");
+    return response;
+}
+
+std::string open_packet(const std::string& sid, bool websocket_only, const Settings& settings) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    writer.StartObject();
+    writer.Key("sid");
+    writer.String(sid.c_str());
+    writer.Key("upgrades");
+    writer.StartArray();
+    if (!websocket_only) writer.String("websocket");
+    writer.EndArray();
+    writer.Key("pingInterval");
+    writer.Int64(settings.ping_interval.count());
+    writer.Key("pingTimeout");
+    writer.Int64(settings.ping_timeout.count());
+    writer.Key("maxPayload");
+    writer.Uint64(settings.max_payload);
+    writer.EndObject();
+    return std::string("0") + buffer.GetString();
+}
+
+}  // namespace
+
+std::string_view describe(CloseReason reason) {
+    switch (reason) {
+        case CloseReason::client_close: return "client close";
+        case CloseReason::transport_close: return "transport close";
+        case CloseReason::ping_timeout: return "ping timeout";
+        case CloseReason::parse_error: return "parse error";
+        case CloseReason::slow_consumer: return "slow consumer";
+        case CloseReason::server_close: return "server close";
+    }
+    return "unknown";
+}
+
+void mount(HttpRouter& router, const std::string& prefix, Server& server) {
+    router.add(
+        prefix, [&server](const HttpRequest& request, HttpExchange& exchange) { return server.handle_http(request, exchange); },
+        [&server](const HttpRequest& request, lws* wsi) { return server.accept_websocket(request, wsi); });
+}
+
+SharedFrame message_frame(std::string_view data, bool binary) {
+    if (binary) return make_frame(data, true);
+    std::string text;
+    text.reserve(data.size() + 1);
+    text += '4';
+    text += data;
+    return make_frame(text);
+}
+
+// A websocket serving (or probing for) one session.
+class WebSocketTransport final : public WebSocketConnection {
+public:
+    WebSocketTransport(lws* wsi, std::size_t max_message, Session* session)
+        : WebSocketConnection(wsi, max_message), session_(session) {}
+
+    void detach() { session_ = nullptr; }
+
+protected:
+    void message(std::string_view data, bool binary) override {
+        if (session_) session_->websocket_message(*this, data, binary);
+    }
+    void closed() override {
+        if (auto* session = std::exchange(session_, nullptr)) session->websocket_closed(*this);
+    }
+
+private:
+    Session* session_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Session
+
+Session::Session(Server& server, std::string id)
+    : server_(server),
+      id_(std::move(id)),
+      ping_timer_(server.context(), [this] { send_ping(); }),
+      pong_timer_(server.context(), [this] { close(CloseReason::ping_timeout); }),
+      upgrade_timer_(server.context(), [this] {
+          // No "5" in time: the probe socket goes, the session stays on polling.
+          if (probe_) {
+              auto* probe = std::exchange(probe_, nullptr);
+              probe->detach();
+              probe->close();
+          }
+          probed_ = false;
+      }) {
+    schedule_ping();
+}
+
+Session::~Session() = default;
+
+bool Session::over_limits(std::size_t packets, std::size_t bytes) const {
+    const auto& s = server_.settings();
+    return packets > s.max_queued_packets || bytes > s.max_queued_bytes;
+}
+
+void Session::send(const SharedFrame& frame) {
+    if (closed_) return;
+    if (websocket_) {
+        websocket_->send(frame);
+        if (over_limits(websocket_->queued_frames(), websocket_->queued_bytes())) close(CloseReason::slow_consumer);
+        return;
+    }
+    queue_.push_back(frame);
+    queued_bytes_ += frame->payload().size();
+    if (over_limits(queue_.size(), queued_bytes_)) {
+        close(CloseReason::slow_consumer);
+        return;
+    }
+    if (parked_ && !probed_) flush_poll();
+}
+
+void Session::schedule_ping() { ping_timer_.start(server_.settings().ping_interval); }
+
+void Session::send_ping() {
+    // The client resets its own watchdog only when it receives a ping, so pings go out on
+    // schedule however busy the session is.
+    pong_timer_.start(server_.settings().ping_timeout);
+    send(ping_frame);
+}
+
+void Session::release_parked(const SharedFrame& frame) {
+    if (!parked_) return;
+    HttpExchange* exchange = std::exchange(parked_, nullptr);
+    HttpResponse response;
+    response.content_type = "text/plain; charset=UTF-8";
+    response.body = std::string(frame->payload());
+    response.headers = std::move(parked_headers_);
+    response.headers.emplace_back("cache-control", "no-store");
+    exchange->respond(response);
+}
+
+void Session::flush_poll() {
+    if (!parked_ || queue_.empty()) return;
+    std::string body;
+    for (size_t i = 0; i < queue_.size(); ++i) {
+        if (i) body += record_separator;
+        const Frame& frame = *queue_[i];
+        if (frame.binary) body += encode_text(Packet{PacketType::message, std::string(frame.payload()), true});
+        else body += frame.payload();
+    }
+    queue_.clear();
+    queued_bytes_ = 0;
+    release_parked(make_frame(body));
+}
+
+std::optional<HttpResponse> Session::poll(const HttpRequest& request, HttpExchange& exchange) {
+    if (parked_) {
+        // Two long-polls at once: the client is confused or hostile; engine.io drops the session.
+        HttpResponse error = error_response(request, ErrorCode::bad_request);
+        close(CloseReason::transport_close);
+        return error;
+    }
+    if (probed_) return text_response(request, "6", "text/plain; charset=UTF-8");
+    parked_ = &exchange;
+    parked_headers_ = Server::cors_headers(request);
+    exchange.on_abandon([this] { parked_ = nullptr; });
+    flush_poll();
+    return std::nullopt;
+}
+
+HttpResponse Session::post(const HttpRequest& request) {
+    if (request.body.size() > server_.settings().max_payload) {
+        HttpResponse error = error_response(request, ErrorCode::bad_request, 413);
+        close(CloseReason::parse_error);
+        return error;
+    }
+    auto packets = decode_payload(request.body);
+    if (!packets || request.content_type.starts_with("application/octet-stream")) {
+        HttpResponse error = error_response(request, ErrorCode::bad_request);
+        close(CloseReason::parse_error);
+        return error;
+    }
+    for (const auto& packet : *packets) {
+        if (closed_) break;
+        handle_packet(encode_text(packet), false);
+    }
+    return text_response(request, "ok", "text/html");
+}
+
+void Session::handle_packet(std::string_view record, bool binary) {
+    if (binary) {
+        server_.handler().on_message(*this, record, true);
+        return;
+    }
+    auto packet = decode_text(record);
+    if (!packet) {
+        close(CloseReason::parse_error);
+        return;
+    }
+    switch (packet->type) {
+        case PacketType::message:
+            server_.handler().on_message(*this, packet->data, packet->binary);
+            break;
+        case PacketType::pong:
+            if (pong_timer_.running()) {
+                pong_timer_.cancel();
+                schedule_ping();
+            }
+            break;
+        case PacketType::close:
+            close(CloseReason::client_close);
+            break;
+        case PacketType::noop:
+            break;
+        default:  // a client ping (wrong heartbeat direction in v4), open or a stray upgrade
+            close(CloseReason::parse_error);
+            break;
+    }
+}
+
+void Session::attach_probe(WebSocketTransport* transport) {
+    probe_ = transport;
+    upgrade_timer_.start(server_.settings().upgrade_timeout);
+}
+
+void Session::attach_websocket(WebSocketTransport* transport) {
+    websocket_ = transport;
+    websocket_->send(make_frame(open_packet(id_, true, server_.settings())));
+}
+
+void Session::finish_upgrade() {
+    upgrade_timer_.cancel();
+    websocket_ = std::exchange(probe_, nullptr);
+    probed_ = false;
+    release_parked(noop_frame);
+    for (const auto& frame : queue_) websocket_->send(frame);
+    queue_.clear();
+    queued_bytes_ = 0;
+}
+
+void Session::websocket_message(WebSocketTransport& transport, std::string_view data, bool binary) {
+    if (closed_) return;
+    if (&transport == probe_) {
+        if (!binary && data == "2probe" && !probed_) {
+            probed_ = true;
+            transport.send(probe_reply);
+            release_parked(noop_frame);  // lets the client pause polling
+        } else if (!binary && data == "5" && probed_) {
+            finish_upgrade();
+        } else {
+            probe_ = nullptr;
+            probed_ = false;
+            upgrade_timer_.cancel();
+            transport.detach();
+            transport.close();
+        }
+        return;
+    }
+    if (&transport == websocket_) handle_packet(data, binary);
+}
+
+void Session::websocket_closed(WebSocketTransport& transport) {
+    if (&transport == probe_) {
+        probe_ = nullptr;
+        probed_ = false;
+        upgrade_timer_.cancel();
+    } else if (&transport == websocket_) {
+        websocket_ = nullptr;
+        close(CloseReason::transport_close);
+    }
+}
+
+void Session::close(CloseReason reason) {
+    if (closed_) return;
+    closed_ = true;
+    ping_timer_.cancel();
+    pong_timer_.cancel();
+    upgrade_timer_.cancel();
+    // A client that closes gets its pending poll released with a noop; others learn of the
+    // close from a close packet.
+    release_parked(reason == CloseReason::client_close ? noop_frame : close_frame);
+    for (auto* transport : {std::exchange(websocket_, nullptr), std::exchange(probe_, nullptr)}) {
+        if (!transport) continue;
+        transport->detach();
+        transport->close();
+    }
+    queue_.clear();
+    server_.handler().on_close(*this, reason);
+    server_.retire(*this);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+
+Server::Server(lws_context* context, Settings settings, SessionHandler& handler)
+    : context_(context), settings_(settings), handler_(handler), reaper_(context, [this] { retired_.clear(); }) {}
+
+Server::~Server() {
+    // Sessions close before the handler they report to is gone.
+    while (!sessions_.empty()) sessions_.begin()->second->close(CloseReason::server_close);
+    retired_.clear();
+}
+
+void Server::retire(Session& session) {
+    auto found = sessions_.find(session.id());
+    if (found == sessions_.end()) return;
+    retired_.push_back(std::move(found->second));
+    sessions_.erase(found);
+    reaper_.start(std::chrono::milliseconds(0));
+}
+
+std::vector<std::pair<std::string, std::string>> Server::cors_headers(const HttpRequest& request) {
+    if (request.origin.empty()) return {};
+    return {{"access-control-allow-origin", request.origin},
+            {"access-control-allow-credentials", "true"},
+            {"vary", "Origin"}};
+}
+
+std::optional<HttpResponse> Server::handle_http(const HttpRequest& request, HttpExchange& exchange) {
+    if (request.method == HttpMethod::options) {
+        HttpResponse preflight;
+        preflight.status = 204;
+        preflight.content_type = "text/plain";
+        preflight.headers = cors_headers(request);
+        preflight.headers.emplace_back("access-control-allow-methods", "GET,POST,OPTIONS");
+        if (!request.cors_request_headers.empty())
+            preflight.headers.emplace_back("access-control-allow-headers", request.cors_request_headers);
+        return preflight;
+    }
+    const std::string transport = request.query_value("transport");
+    if (transport != "polling" && transport != "websocket") return error_response(request, ErrorCode::unknown_transport);
+    if (request.query_value("EIO") != "4") return error_response(request, ErrorCode::unsupported_protocol_version);
+    // A websocket request that arrives as plain HTTP (no Upgrade) cannot be served.
+    if (transport != "polling") return error_response(request, ErrorCode::bad_request);
+
+    if (!request.has_query("sid")) {
+        if (request.method != HttpMethod::get) return error_response(request, ErrorCode::bad_handshake_method);
+        std::string sid = random_id();
+        auto session = std::make_unique<Session>(*this, sid);
+        Session& opened = *session;
+        sessions_.emplace(sid, std::move(session));
+        HttpResponse response = text_response(request, open_packet(sid, false, settings_), "text/plain; charset=UTF-8");
+        handler_.on_open(opened);
+        return response;
+    }
+
+    auto found = sessions_.find(request.query_value("sid"));
+    if (found == sessions_.end()) return error_response(request, ErrorCode::unknown_sid);
+    Session& session = *found->second;
+    if (session.on_websocket()) return error_response(request, ErrorCode::bad_request);  // transport mismatch
+    if (request.method == HttpMethod::get) return session.poll(request, exchange);
+    if (request.method == HttpMethod::post) return session.post(request);
+    return error_response(request, ErrorCode::bad_request);
+}
+
+WebSocketConnection* Server::accept_websocket(const HttpRequest& request, lws* wsi) {
+    if (request.query_value("transport") != "websocket" || request.query_value("EIO") != "4") return nullptr;
+    if (!request.has_query("sid")) {
+        std::string sid = random_id();
+        auto session = std::make_unique<Session>(*this, sid);
+        auto* transport = new WebSocketTransport(wsi, settings_.max_payload, session.get());
+        Session& opened = *session;
+        sessions_.emplace(sid, std::move(session));
+        opened.attach_websocket(transport);
+        handler_.on_open(opened);
+        return transport;
+    }
+    auto found = sessions_.find(request.query_value("sid"));
+    if (found == sessions_.end()) return nullptr;
+    Session& session = *found->second;
+    if (session.on_websocket() || session.upgrading() || session.closed()) {
+        // Already upgraded, or a probe running: like engine.io, complete the handshake and close
+        // the second websocket at once, leaving the session alone.
+        auto* refused = new WebSocketTransport(wsi, settings_.max_payload, nullptr);
+        refused->close();
+        return refused;
+    }
+    auto* transport = new WebSocketTransport(wsi, settings_.max_payload, &session);
+    session.attach_probe(transport);
+    return transport;
+}
+
+}  // namespace ilchat::net::eio

@@ -1,0 +1,145 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/net/frame.h"
+#include "daemon/net/http_message.h"
+#include "daemon/net/http_router.h"
+#include "daemon/net/loop_timer.h"
+
+struct lws;
+struct lws_context;
+
+namespace ilchat::net {
+class HttpExchange;
+class WebSocketConnection;
+}  // namespace ilchat::net
+
+// Engine.IO protocol 4 server (clients-and-wire.md 4.1, 4.3, 4.4): handshake, long-polling,
+// upgrade to websocket, heartbeat, bounded send queues. Runs on the network loop.
+namespace ilchat::net::eio {
+
+struct Settings {
+    std::chrono::milliseconds ping_interval{25000};
+    std::chrono::milliseconds ping_timeout{20000};
+    std::chrono::milliseconds upgrade_timeout{10000};
+    std::size_t max_payload = 1000000;
+    // A client that does not read is disconnected before its queue grows past these.
+    std::size_t max_queued_packets = 10000;
+    std::size_t max_queued_bytes = 8 * 1024 * 1024;
+};
+
+enum class CloseReason { client_close, transport_close, ping_timeout, parse_error, slow_consumer, server_close };
+std::string_view describe(CloseReason reason);
+
+class Server;
+class WebSocketTransport;
+
+class Session {
+public:
+    Session(Server& server, std::string id);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    const std::string& id() const { return id_; }
+    bool on_websocket() const { return websocket_ != nullptr; }
+    bool upgrading() const { return probe_ != nullptr; }
+    bool closed() const { return closed_; }
+
+    // Queues an Engine.IO packet frame (see message_frame()); dropped after close.
+    void send(const SharedFrame& frame);
+    void close(CloseReason reason);
+
+    // For the layer above: its per-session state lives here and dies with the session.
+    struct Attachment {
+        virtual ~Attachment() = default;
+    };
+    std::unique_ptr<Attachment> attachment;
+
+    // Transport events (called by Server and WebSocketTransport).
+    std::optional<HttpResponse> poll(const HttpRequest& request, HttpExchange& exchange);
+    HttpResponse post(const HttpRequest& request);
+    void websocket_message(WebSocketTransport& transport, std::string_view data, bool binary);
+    void websocket_closed(WebSocketTransport& transport);
+    void attach_probe(WebSocketTransport* transport);
+    void attach_websocket(WebSocketTransport* transport);
+
+private:
+    void handle_packet(std::string_view record, bool binary);
+    void schedule_ping();
+    void send_ping();
+    void flush_poll();
+    void finish_upgrade();
+    void release_parked(const SharedFrame& frame);
+    bool over_limits(std::size_t packets, std::size_t bytes) const;
+
+    Server& server_;
+    std::string id_;
+    WebSocketTransport* websocket_ = nullptr;  // the transport once upgraded (or websocket-only)
+    WebSocketTransport* probe_ = nullptr;      // a websocket being upgraded to
+    bool probed_ = false;                      // "2probe" answered: polling is paused with noops
+    HttpExchange* parked_ = nullptr;           // the long-poll GET waiting for packets
+    std::vector<std::pair<std::string, std::string>> parked_headers_;
+    std::vector<SharedFrame> queue_;           // polling only
+    std::size_t queued_bytes_ = 0;
+    LoopTimer ping_timer_;
+    LoopTimer pong_timer_;
+    LoopTimer upgrade_timer_;
+    bool closed_ = false;
+};
+
+class SessionHandler {
+public:
+    virtual ~SessionHandler() = default;
+    virtual void on_open(Session& session) = 0;
+    virtual void on_message(Session& session, std::string_view data, bool binary) = 0;
+    // The session is closed: nothing can be sent any more; it is destroyed soon after.
+    virtual void on_close(Session& session, CloseReason reason) = 0;
+};
+
+class Server {
+public:
+    Server(lws_context* context, Settings settings, SessionHandler& handler);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    std::optional<HttpResponse> handle_http(const HttpRequest& request, HttpExchange& exchange);
+    WebSocketConnection* accept_websocket(const HttpRequest& request, lws* wsi);
+
+    std::size_t session_count() const { return sessions_.size(); }
+    const Settings& settings() const { return settings_; }
+    SessionHandler& handler() { return handler_; }
+    lws_context* context() const { return context_; }
+
+    // CORS headers of a response to `request` (the Origin reflected, with credentials).
+    static std::vector<std::pair<std::string, std::string>> cors_headers(const HttpRequest& request);
+
+private:
+    friend class Session;
+    void retire(Session& session);  // removes it now, destroys it after the current callback
+
+    lws_context* context_;
+    Settings settings_;
+    SessionHandler& handler_;
+    std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+    std::vector<std::unique_ptr<Session>> retired_;
+    LoopTimer reaper_;
+};
+
+// Serves `server` under a path prefix (e.g. "/socket.io/"): polling requests and websocket
+// upgrades alike.
+void mount(HttpRouter& router, const std::string& prefix, Server& server);
+
+// An Engine.IO message packet carrying `data` ("4" + text, or raw bytes for binary).
+SharedFrame message_frame(std::string_view data, bool binary = false);
+
+}  // namespace ilchat::net::eio

@@ -1,0 +1,319 @@
+#include "daemon/net/socketio_server.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include "daemon/net/loop_timer.h"
+#include "daemon/net/random_id.h"
+
+namespace ilchat::net::sio {
+
+namespace {
+
+std::string json_string(std::string_view text) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+    return buffer.GetString();
+}
+
+std::string to_json(const rapidjson::Value& value) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    value.Accept(writer);
+    return buffer.GetString();
+}
+
+// The Engine.IO frames of one Socket.IO packet: its text, then each binary attachment.
+void send_packet(eio::Session& session, const Packet& packet) {
+    session.send(eio::message_frame(encode(packet)));
+    for (const auto& attachment : packet.attachments) session.send(eio::message_frame(attachment, true));
+}
+
+Packet outgoing(PacketType text_type, PacketType binary_type, const std::string& nsp, std::string payload,
+                std::span<const std::string> attachments) {
+    Packet packet;
+    packet.type = attachments.empty() ? text_type : binary_type;
+    packet.nsp = nsp;
+    packet.payload = std::move(payload);
+    packet.attachments.assign(attachments.begin(), attachments.end());
+    return packet;
+}
+
+}  // namespace
+
+std::string event_payload(std::string_view event, std::string_view args_json) {
+    std::string payload = "[" + json_string(event);
+    if (!args_json.empty()) {
+        payload += ',';
+        payload += args_json;
+    }
+    payload += ']';
+    return payload;
+}
+
+std::string Event::args_json() const {
+    std::string text;
+    for (std::size_t i = 0; i < arg_count(); ++i) {
+        if (i) text += ',';
+        text += to_json(arg(i));
+    }
+    return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per Engine.IO session: the namespaces it joined and the binary packet being reassembled.
+
+struct Server::Client final : eio::Session::Attachment {
+    Client(lws_context* context, eio::Session& session)
+        : connect_timer(context, [&session] {
+              // No namespace joined in time (socket.io's connectTimeout).
+              session.close(eio::CloseReason::server_close);
+          }) {}
+
+    LoopTimer connect_timer;
+    std::unordered_map<std::string, std::unique_ptr<Socket>> sockets;
+    Reassembler reassembler;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Socket
+
+Socket::Socket(Namespace& nsp, eio::Session& session, std::string id, std::string auth)
+    : nsp_(nsp), session_(session), id_(std::move(id)), auth_(std::move(auth)) {
+    nsp_.sockets_.emplace(id_, this);
+}
+
+Socket::~Socket() {
+    for (const auto& room : rooms_) {
+        auto found = nsp_.rooms_.find(room);
+        if (found == nsp_.rooms_.end()) continue;
+        found->second.erase(this);
+        if (found->second.empty()) nsp_.rooms_.erase(found);
+    }
+    nsp_.sockets_.erase(id_);
+}
+
+void Socket::emit(std::string_view event, std::string_view args_json, std::span<const std::string> attachments) {
+    if (attachments.empty()) {
+        session_.send(nsp_.event_frame(event, args_json));
+        return;
+    }
+    send_packet(session_, outgoing(PacketType::event, PacketType::binary_event, nsp_.name(),
+                                   event_payload(event, args_json), attachments));
+}
+
+void Socket::emit_with_ack(std::string_view event, std::string_view args_json, AckCallback callback) {
+    Packet packet = outgoing(PacketType::event, PacketType::binary_event, nsp_.name(), event_payload(event, args_json), {});
+    packet.ack_id = next_ack_id_++;
+    pending_acks_.emplace(*packet.ack_id, std::move(callback));
+    send_packet(session_, packet);
+}
+
+void Socket::ack(std::uint64_t id, std::string_view args_json, std::span<const std::string> attachments) {
+    Packet packet = outgoing(PacketType::ack, PacketType::binary_ack, nsp_.name(), "[" + std::string(args_json) + "]",
+                             attachments);
+    packet.ack_id = id;
+    send_packet(session_, packet);
+}
+
+void Socket::answer_ack(std::uint64_t id, const rapidjson::Value& args, std::span<const std::string> attachments) {
+    auto found = pending_acks_.find(id);
+    if (found == pending_acks_.end()) return;  // unknown or already answered: ignored, as socket.io does
+    AckCallback callback = std::move(found->second);
+    pending_acks_.erase(found);
+    callback(args, attachments);
+}
+
+void Socket::disconnect() {
+    Packet packet;
+    packet.type = PacketType::disconnect;
+    packet.nsp = nsp_.name();
+    send_packet(session_, packet);
+    // Removing the socket destroys it: nothing of `this` is used afterwards.
+    if (auto* client = static_cast<Server::Client*>(session_.attachment.get()))
+        Server::remove_socket(*client, std::string(nsp_.name()), "server namespace disconnect");
+}
+
+void Socket::join(const std::string& room) {
+    if (rooms_.insert(room).second) nsp_.rooms_[room].insert(this);
+}
+
+void Socket::leave(const std::string& room) {
+    if (rooms_.erase(room) == 0) return;
+    auto found = nsp_.rooms_.find(room);
+    if (found == nsp_.rooms_.end()) return;
+    found->second.erase(this);
+    if (found->second.empty()) nsp_.rooms_.erase(found);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Namespace
+
+SharedFrame Namespace::event_frame(std::string_view event, std::string_view args_json) const {
+    Packet packet;
+    packet.type = PacketType::event;
+    packet.nsp = name_;
+    packet.payload = event_payload(event, args_json);
+    return eio::message_frame(encode(packet));
+}
+
+void Namespace::emit_to_room(const std::string& room, std::string_view event, std::string_view args_json,
+                             const Socket* except) {
+    auto found = rooms_.find(room);
+    if (found == rooms_.end()) return;
+    const SharedFrame frame = event_frame(event, args_json);
+    // Sending may close a slow session, which removes sockets from this very room.
+    std::vector<Socket*> members(found->second.begin(), found->second.end());
+    for (Socket* socket : members)
+        if (socket != except) socket->session().send(frame);
+}
+
+void Namespace::emit_to_all(std::string_view event, std::string_view args_json) {
+    const SharedFrame frame = event_frame(event, args_json);
+    std::vector<Socket*> members;
+    members.reserve(sockets_.size());
+    for (const auto& [id, socket] : sockets_) members.push_back(socket);
+    for (Socket* socket : members) socket->session().send(frame);
+}
+
+Socket* Namespace::find(const std::string& socket_id) const {
+    auto found = sockets_.find(socket_id);
+    return found == sockets_.end() ? nullptr : found->second;
+}
+
+std::size_t Namespace::room_size(const std::string& room) const {
+    auto found = rooms_.find(room);
+    return found == rooms_.end() ? 0 : found->second.size();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+
+Server::Server(lws_context* context, std::chrono::milliseconds connect_timeout)
+    : context_(context), connect_timeout_(connect_timeout) {}
+
+Server::~Server() = default;
+
+Namespace& Server::add_namespace(const std::string& name) {
+    auto& slot = namespaces_[name];
+    if (!slot) slot = std::make_unique<Namespace>(name);
+    return *slot;
+}
+
+Namespace* Server::find_namespace(const std::string& name) {
+    auto found = namespaces_.find(name);
+    return found == namespaces_.end() ? nullptr : found->second.get();
+}
+
+void Server::on_open(eio::Session& session) {
+    auto client = std::make_unique<Client>(context_, session);
+    client->connect_timer.start(connect_timeout_);
+    session.attachment = std::move(client);
+}
+
+void Server::on_message(eio::Session& session, std::string_view data, bool binary) {
+    auto* client = static_cast<Client*>(session.attachment.get());
+    if (!client) return;
+    auto reject = [&](std::string_view why) {
+        spdlog::debug("socket.io: closing session {}: {}", session.id(), why);
+        session.close(eio::CloseReason::parse_error);
+    };
+    if (binary) {
+        Decoded decoded = client->reassembler.add_attachment(std::string(data));
+        if (!decoded.error.empty()) return reject(decoded.error);
+        if (decoded.packet) dispatch(session, *client, std::move(*decoded.packet));
+        return;
+    }
+    if (client->reassembler.pending()) return reject("text packet while binary attachments were expected");
+    Decoded decoded = decode(data);
+    if (!decoded.packet) return reject(decoded.error);
+    if (auto complete = client->reassembler.start(std::move(*decoded.packet)))
+        dispatch(session, *client, std::move(*complete));
+}
+
+void Server::dispatch(eio::Session& session, Client& client, Packet packet) {
+    if (packet.type == PacketType::connect) {
+        connect(session, client, packet);
+        return;
+    }
+    auto found = client.sockets.find(packet.nsp);
+    if (found == client.sockets.end()) {
+        // socket.io 4 closes a connection that talks in a namespace it never joined.
+        session.close(eio::CloseReason::parse_error);
+        return;
+    }
+    Socket& socket = *found->second;
+    switch (packet.type) {
+        case PacketType::disconnect:
+            remove_socket(client, packet.nsp, "client namespace disconnect");
+            return;
+        case PacketType::event:
+        case PacketType::binary_event: {
+            rapidjson::Document payload;
+            payload.Parse(packet.payload.data(), packet.payload.size());
+            if (payload.HasParseError() || !payload.IsArray() || payload.Empty()) return;  // decode() validated it
+            std::string name = payload[0].IsString() ? std::string(payload[0].GetString(), payload[0].GetStringLength())
+                                                     : to_json(payload[0]);
+            auto handler = socket.nsp().handlers_.find(name);
+            if (handler == socket.nsp().handlers_.end()) return;
+            Event event{name, payload, packet.attachments, packet.ack_id};
+            handler->second(socket, event);
+            return;
+        }
+        case PacketType::ack:
+        case PacketType::binary_ack: {
+            if (!packet.ack_id) return;
+            rapidjson::Document args;
+            args.Parse(packet.payload.empty() ? "[]" : packet.payload.c_str());
+            if (!args.IsArray()) return;
+            socket.answer_ack(*packet.ack_id, args, packet.attachments);
+            return;
+        }
+        default:  // CONNECT_ERROR only travels from server to client
+            session.close(eio::CloseReason::parse_error);
+            return;
+    }
+}
+
+void Server::connect(eio::Session& session, Client& client, const Packet& packet) {
+    Namespace* nsp = find_namespace(packet.nsp.empty() ? "/" : packet.nsp);
+    if (!nsp) {
+        Packet refusal;
+        refusal.type = PacketType::connect_error;
+        refusal.nsp = packet.nsp;
+        refusal.payload = R"({"message":"Invalid namespace"})";
+        send_packet(session, refusal);
+        return;
+    }
+    if (client.sockets.count(nsp->name())) return;  // already joined: socket.io ignores the repeat
+    client.connect_timer.cancel();
+    auto socket = std::make_unique<Socket>(*nsp, session, random_id(), packet.payload);
+    Socket& joined = *socket;
+    client.sockets.emplace(nsp->name(), std::move(socket));
+
+    Packet reply;
+    reply.type = PacketType::connect;
+    reply.nsp = nsp->name();
+    reply.payload = R"({"sid":")" + joined.id() + R"("})";
+    send_packet(session, reply);
+    if (nsp->on_connect_) nsp->on_connect_(joined);
+}
+
+void Server::remove_socket(Client& client, const std::string& nsp, std::string_view reason) {
+    auto found = client.sockets.find(nsp);
+    if (found == client.sockets.end()) return;
+    std::unique_ptr<Socket> socket = std::move(found->second);
+    client.sockets.erase(found);
+    if (socket->nsp().on_disconnect_) socket->nsp().on_disconnect_(*socket, reason);
+}
+
+void Server::on_close(eio::Session& session, eio::CloseReason reason) {
+    auto* client = static_cast<Client*>(session.attachment.get());
+    if (!client) return;
+    client->connect_timer.cancel();
+    while (!client->sockets.empty()) remove_socket(*client, client->sockets.begin()->first, eio::describe(reason));
+}
+
+}  // namespace ilchat::net::sio

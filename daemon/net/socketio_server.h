@@ -1,0 +1,152 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "daemon/net/engineio_server.h"
+#include "daemon/net/socketio_packet.h"
+
+// Socket.IO protocol revision 5 on top of Engine.IO sessions (clients-and-wire.md 4.3, 4.5):
+// namespaces, sockets, rooms, events and acknowledgements. Runs on the network loop.
+namespace ilchat::net::sio {
+
+class Namespace;
+class Server;
+
+// One event a client sent: `name(args...)`.
+struct Event {
+    std::string_view name;
+    const rapidjson::Value& payload;  // the whole array; the arguments start at index 1
+    std::span<const std::string> attachments;
+    std::optional<std::uint64_t> ack_id;  // the client waits for an ack with this id
+
+    std::size_t arg_count() const { return payload.Size() - 1; }
+    const rapidjson::Value& arg(std::size_t i) const { return payload[static_cast<rapidjson::SizeType>(i + 1)]; }
+    // The arguments as JSON text, comma-separated (what goes between the brackets again).
+    std::string args_json() const;
+};
+
+using EventHandler = std::function<void(class Socket&, const Event&)>;
+// The client's answer to a server emit with ack: its arguments as a JSON array.
+using AckCallback = std::function<void(const rapidjson::Value& args, std::span<const std::string> attachments)>;
+
+class Socket {
+public:
+    Socket(Namespace& nsp, eio::Session& session, std::string id, std::string auth);
+    ~Socket();
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+
+    const std::string& id() const { return id_; }
+    Namespace& nsp() { return nsp_; }
+    eio::Session& session() { return session_; }
+    // The CONNECT payload (auth object) as JSON text; "" when the client sent none.
+    const std::string& auth() const { return auth_; }
+
+    // Sends `event(args...)`; `args_json` is the comma-separated JSON arguments ("" for none).
+    void emit(std::string_view event, std::string_view args_json = {},
+              std::span<const std::string> attachments = {});
+    void emit_with_ack(std::string_view event, std::string_view args_json, AckCallback callback);
+    // Answers the client's ack request `id` with the given arguments.
+    void ack(std::uint64_t id, std::string_view args_json = {}, std::span<const std::string> attachments = {});
+    // Server-side namespace disconnect: the client is told with a DISCONNECT packet.
+    void disconnect();
+
+    void join(const std::string& room);
+    void leave(const std::string& room);
+    const std::unordered_set<std::string>& rooms() const { return rooms_; }
+
+    // Per-socket state of the layer above, destroyed with the socket.
+    struct Attachment {
+        virtual ~Attachment() = default;
+    };
+    std::unique_ptr<Attachment> attachment;
+
+private:
+    friend class Server;
+    void answer_ack(std::uint64_t id, const rapidjson::Value& args, std::span<const std::string> attachments);
+
+    Namespace& nsp_;
+    eio::Session& session_;
+    std::string id_;
+    std::string auth_;
+    std::unordered_set<std::string> rooms_;
+    std::uint64_t next_ack_id_ = 0;
+    std::map<std::uint64_t, AckCallback> pending_acks_;
+};
+
+class Namespace {
+public:
+    explicit Namespace(std::string name) : name_(std::move(name)) {}
+
+    const std::string& name() const { return name_; }
+
+    void on(std::string event, EventHandler handler) { handlers_[std::move(event)] = std::move(handler); }
+    void on_connect(std::function<void(Socket&)> handler) { on_connect_ = std::move(handler); }
+    void on_disconnect(std::function<void(Socket&, std::string_view reason)> handler) {
+        on_disconnect_ = std::move(handler);
+    }
+
+    // Serialised once; the same frame bytes go to every receiver.
+    void emit_to_room(const std::string& room, std::string_view event, std::string_view args_json,
+                      const Socket* except = nullptr);
+    void emit_to_all(std::string_view event, std::string_view args_json);
+
+    std::size_t socket_count() const { return sockets_.size(); }
+    Socket* find(const std::string& socket_id) const;
+    std::size_t room_size(const std::string& room) const;
+
+private:
+    friend class Socket;
+    friend class Server;
+    SharedFrame event_frame(std::string_view event, std::string_view args_json) const;
+
+    std::string name_;
+    std::unordered_map<std::string, EventHandler> handlers_;
+    std::function<void(Socket&)> on_connect_;
+    std::function<void(Socket&, std::string_view)> on_disconnect_;
+    std::unordered_map<std::string, Socket*> sockets_;
+    std::unordered_map<std::string, std::unordered_set<Socket*>> rooms_;
+};
+
+class Server final : public eio::SessionHandler {
+public:
+    Server(lws_context* context, std::chrono::milliseconds connect_timeout);
+    ~Server() override;
+
+    // `name` as on the wire, e.g. "/" or "/ilias-im".
+    Namespace& add_namespace(const std::string& name);
+    Namespace* find_namespace(const std::string& name);
+
+    void on_open(eio::Session& session) override;
+    void on_message(eio::Session& session, std::string_view data, bool binary) override;
+    void on_close(eio::Session& session, eio::CloseReason reason) override;
+
+private:
+    friend class Socket;
+    struct Client;
+    void dispatch(eio::Session& session, Client& client, Packet packet);
+    void connect(eio::Session& session, Client& client, const Packet& packet);
+    static void remove_socket(Client& client, const std::string& nsp, std::string_view reason);
+
+    lws_context* context_;
+    std::chrono::milliseconds connect_timeout_;
+    std::unordered_map<std::string, std::unique_ptr<Namespace>> namespaces_;
+};
+
+// The comma-separated JSON arguments `[name, args...]` becomes on the wire.
+std::string event_payload(std::string_view event, std::string_view args_json);
+
+}  // namespace ilchat::net::sio

@@ -1,0 +1,65 @@
+#include "daemon/net/websocket_connection.h"
+
+#include <libwebsockets.h>
+
+namespace ilchat::net {
+
+void WebSocketConnection::send(SharedFrame frame) {
+    if (closing_) return;
+    queued_bytes_ += frame->payload().size();
+    queue_.push_back(std::move(frame));
+    lws_callback_on_writable(wsi_);
+}
+
+void WebSocketConnection::close() {
+    if (closing_) return;
+    closing_ = true;
+    lws_callback_on_writable(wsi_);
+}
+
+int WebSocketConnection::on_receive(const void* data, std::size_t len, bool first, bool final, bool binary) {
+    if (closing_) return 0;
+    if (first) {
+        incoming_.clear();
+        incoming_binary_ = binary;
+    }
+    if (incoming_.size() + len > max_message_bytes_) {
+        lws_close_reason(wsi_, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
+        return -1;
+    }
+    incoming_.append(static_cast<const char*>(data), len);
+    // A message may arrive in several pieces: websocket fragments, or one frame split by the
+    // receive buffer. It is complete with the final fragment's last byte.
+    if (final && lws_remaining_packet_payload(wsi_) == 0) {
+        std::string complete;
+        complete.swap(incoming_);
+        message(complete, incoming_binary_);
+    }
+    return 0;
+}
+
+int WebSocketConnection::on_established() {
+    if (!queue_.empty() || closing_) lws_callback_on_writable(wsi_);
+    return 0;
+}
+
+int WebSocketConnection::on_writeable() {
+    if (!queue_.empty()) {
+        SharedFrame frame = std::move(queue_.front());
+        queue_.pop_front();
+        queued_bytes_ -= frame->payload().size();
+        const auto size = frame->payload().size();
+        if (lws_write(wsi_, frame->writable_payload(), size, frame->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) <
+            static_cast<int>(size))
+            return -1;
+        if (!queue_.empty() || closing_) lws_callback_on_writable(wsi_);
+        return 0;
+    }
+    if (closing_) {
+        lws_close_reason(wsi_, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
+        return -1;
+    }
+    return 0;
+}
+
+}  // namespace ilchat::net
