@@ -9,3 +9,8 @@ build=${ILCHAT_BUILD_DIR:-$root/build}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "$(nproc)"
 "$root/tests/env/mariadb.sh" start "$build/mariadb"
+# The browser-side clients the integration tests drive (socket.io-client, ws), pinned by the lock.
+if [ ! -d "$root/tests/integration/node_modules" ] ||
+   [ "$root/tests/integration/package-lock.json" -nt "$root/tests/integration/node_modules" ]; then
+  (cd "$root/tests/integration" && npm ci --no-audit --no-fund && touch node_modules)
+fi
