@@ -17,7 +17,7 @@ constexpr std::array<std::string_view, 9> log_levels{"emerg",  "alert", "crit", 
 
 bool deletion_matters(const ServerConfig& c) { return c.deletion_enabled; }
 
-const std::array<Setting<ServerConfig>, 21> table{{
+const std::array<Setting<ServerConfig>, 23> table{{
     {"protocol", &ServerConfig::protocol, {K::choice, 0, 0, protocols}, Reload::restart,
      "\"http\" or \"https\"; https needs cert and key", true},
     {"port", &ServerConfig::port, {K::integer, 1, 65535}, Reload::restart, "TCP port of the one listener", true},
@@ -55,6 +55,10 @@ const std::array<Setting<ServerConfig>, 21> table{{
      "packets queued for one client before it is disconnected as too slow"},
     {"send_queue_max_bytes", &ServerConfig::send_queue_max_bytes, {K::integer, 65536, 1000000000}, Reload::restart,
      "bytes queued for one client before it is disconnected as too slow"},
+    {"html_escape", &ServerConfig::html_escape, {K::boolean}, Reload::restart,
+     "escape chat message HTML on the server (ILIAS <= 9 and early 10); false for builds whose browser code escapes"},
+    {"disconnect_grace", &ServerConfig::disconnect_grace, {K::integer, 0, 3600000}, Reload::restart,
+     "milliseconds a user whose last socket closed stays in the rooms (a page reload keeps them)"},
 }};
 
 bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }

@@ -34,6 +34,8 @@ struct ServerConfig {
     int upgrade_timeout = 10000;
     int send_queue_max_packets = 10000;
     int send_queue_max_bytes = 8 * 1024 * 1024;
+    bool html_escape = true;
+    int disconnect_grace = 15000;
 
     bool operator==(const ServerConfig&) const = default;
 };

@@ -59,11 +59,59 @@ void Connection::fail(const std::string& what) const {
     throw Error(what + ": " + mysql_error(handle()), code);
 }
 
-unsigned long long Connection::execute(const std::string& sql) {
+void Connection::run(const std::string& sql) {
     if (mysql_real_query(handle(), sql.data(), sql.size()) != 0) fail("query failed");
+}
+
+std::string Connection::bind(const std::string& sql, const std::vector<Param>& params) const {
+    std::string out;
+    out.reserve(sql.size() + 32 * params.size());
+    size_t next = 0;
+    for (char c : sql) {
+        if (c != '?') {
+            out += c;
+            continue;
+        }
+        if (next >= params.size()) throw Error("statement has more placeholders than parameters", 0);
+        const Param& p = params[next++];
+        if (std::holds_alternative<std::nullptr_t>(p)) out += "NULL";
+        else if (auto* n = std::get_if<std::int64_t>(&p)) out += std::to_string(*n);
+        else {
+            const std::string& text = std::get<std::string>(p);
+            std::string escaped(text.size() * 2 + 1, '\0');
+            unsigned long length = mysql_real_escape_string(handle(), escaped.data(), text.data(), text.size());
+            out += '\'';
+            out.append(escaped.data(), length);
+            out += '\'';
+        }
+    }
+    if (next != params.size()) throw Error("statement has fewer placeholders than parameters", 0);
+    return out;
+}
+
+unsigned long long Connection::execute(const std::string& sql, const std::vector<Param>& params) {
+    run(params.empty() ? sql : bind(sql, params));
     if (MYSQL_RES* result = mysql_store_result(handle())) mysql_free_result(result);
     else if (mysql_field_count(handle()) != 0) fail("reading the result failed");
     return mysql_affected_rows(handle());
+}
+
+std::vector<Row> Connection::query(const std::string& sql, const std::vector<Param>& params) {
+    std::vector<Row> rows;
+    for_each_row(params.empty() ? sql : bind(sql, params), [&](const Row& row) { rows.push_back(row); });
+    return rows;
+}
+
+bool Connection::has_column(const std::string& table, const std::string& column) {
+    return !query("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? "
+                  "AND COLUMN_NAME = ?",
+                  {table, column})
+                .empty();
+}
+
+bool Connection::has_table(const std::string& table) {
+    return !query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", {table})
+                .empty();
 }
 
 }  // namespace ilchat::db

@@ -3,7 +3,11 @@
 #include <chrono>
 #include <memory>
 #include <stdexcept>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include <mysql.h>
 
@@ -27,6 +31,11 @@ private:
     unsigned code_;
 };
 
+// A value bound to a '?' of a statement: escaped and quoted on the client, so statements are
+// plain text (the catalogue is small and the server never sees user text outside a literal).
+using Param = std::variant<std::nullptr_t, std::int64_t, std::string>;
+using Row = std::vector<std::optional<std::string>>;
+
 // One blocking MariaDB Connector/C connection (utf8mb4). Used by database worker threads and by
 // ilchatctl; never by the network loop.
 class Connection {
@@ -38,7 +47,33 @@ public:
     std::string server_version() const;
 
     // Runs a statement that returns no rows; returns the affected row count. Throws db::Error.
-    unsigned long long execute(const std::string& sql);
+    unsigned long long execute(const std::string& sql, const std::vector<Param>& params = {});
+    // Runs a query and returns all rows (NULL as nullopt). Throws db::Error.
+    std::vector<Row> query(const std::string& sql, const std::vector<Param>& params = {});
+    // Streams the rows of a large result one at a time (no copy of the whole set in memory).
+    template <class Visit>
+    void for_each_row(const std::string& sql, Visit&& visit) {
+        run(sql);
+        MYSQL_RES* result = mysql_use_result(handle());
+        if (!result) fail("reading the result failed");
+        const unsigned fields = mysql_num_fields(result);
+        Row row(fields);
+        while (MYSQL_ROW raw = mysql_fetch_row(result)) {
+            const unsigned long* lengths = mysql_fetch_lengths(result);
+            for (unsigned i = 0; i < fields; ++i)
+                row[i] = raw[i] ? std::optional<std::string>(std::string(raw[i], lengths[i])) : std::nullopt;
+            visit(row);
+        }
+        const bool failed = mysql_errno(handle()) != 0;
+        mysql_free_result(result);
+        if (failed) fail("reading the result failed");
+    }
+    std::uint64_t last_insert_id() const { return mysql_insert_id(handle()); }
+    // Whether `table` has `column` in the current database.
+    bool has_column(const std::string& table, const std::string& column);
+    bool has_table(const std::string& table);
+    // `sql` with each '?' replaced by the escaped literal of the next parameter.
+    std::string bind(const std::string& sql, const std::vector<Param>& params) const;
 
 private:
     struct Close {
@@ -46,6 +81,7 @@ private:
     };
     explicit Connection(MYSQL* handle) : handle_(handle) {}
     [[noreturn]] void fail(const std::string& what) const;
+    void run(const std::string& sql);
 
     std::unique_ptr<MYSQL, Close> handle_;
 };

@@ -3,20 +3,79 @@
 #include <array>
 #include <strings.h>
 
+#include <spdlog/spdlog.h>
+
+#include "common/text/json.h"
+#include "daemon/chat/room_chat.h"
+#include "daemon/net/engineio_packet.h"
+
 namespace ilchat::chat {
 
 namespace {
 
-net::HttpResponse json_ok(std::string body) {
-    net::HttpResponse response;
+using net::HttpResponse;
+using Call = BackendApi::Call;
+
+HttpResponse json_ok(std::string body) {
+    HttpResponse response;
     response.body = std::move(body);
     return response;
 }
 
-net::HttpResponse heartbeat(const BackendApi&, const BackendApi::Call&) { return json_ok(R"({"status":200})"); }
+std::int64_t user(const std::string& segment) { return text::integer_of(segment).value_or(0); }
 
-const std::array<BackendApi::Route, 1> route_table{{
-    {"Heartbeat", 0, heartbeat, "GET /backend/Heartbeat/<name>: liveness check used by ILIAS"},
+HttpResponse heartbeat(const Call&) { return json_ok(R"({"status":200})"); }
+HttpResponse connect(const Call& c) { return c.client.rooms->subscribe(user(c.params[1])); }
+HttpResponse enter(const Call& c) { return c.client.rooms->enter_room(c.params[0], std::nullopt, user(c.params[1])); }
+HttpResponse enter8(const Call& c) { return c.client.rooms->enter_room(c.params[0], c.params[1], user(c.params[2])); }
+HttpResponse create(const Call& c) {
+    return c.client.rooms->create_room(c.params[0], std::nullopt, c.params[1], c.params[2]);
+}
+HttpResponse create8(const Call& c) { return c.client.rooms->create_room(c.params[0], c.params[1], c.params[2], c.params[3]); }
+HttpResponse leave(const Call& c) { return c.client.rooms->leave_room(c.params[0], std::nullopt, user(c.params[1])); }
+HttpResponse leave8(const Call& c) { return c.client.rooms->leave_room(c.params[0], c.params[1], user(c.params[2])); }
+HttpResponse invite(const Call& c) {
+    return c.client.rooms->invite(c.params[0], std::nullopt, user(c.params[1]), user(c.params[2]));
+}
+HttpResponse invite8(const Call& c) {
+    return c.client.rooms->invite(c.params[0], c.params[1], user(c.params[2]), user(c.params[3]));
+}
+HttpResponse remove8(const Call& c) { return c.client.rooms->delete_room(c.params[0], c.params[1]); }
+HttpResponse clear(const Call& c) { return c.client.rooms->clear_messages(c.params[0], std::nullopt); }
+HttpResponse clear8(const Call& c) { return c.client.rooms->clear_messages(c.params[0], c.params[1]); }
+HttpResponse kick(const Call& c) { return c.client.rooms->kick(c.params[0], std::nullopt, user(c.params[1])); }
+HttpResponse kick8(const Call& c) { return c.client.rooms->kick(c.params[0], c.params[1], user(c.params[2])); }
+HttpResponse ban(const Call& c) { return c.client.rooms->ban(c.params[0], user(c.params[1])); }
+HttpResponse ban8(const Call& c) { return c.client.rooms->ban(c.params[0], user(c.params[2])); }
+HttpResponse get_rooms(const Call& c) { return c.client.rooms->get_rooms(); }
+HttpResponse post(const Call&) {
+    spdlog::trace("Not Supported Action Post");
+    return json_ok(R"({"success":true})");
+}
+
+using S = BackendApi::Shape;
+
+// ILIAS >= 9 shapes first; the ILIAS <= 8 shape of a room route has the subRoomId after the roomId.
+const std::array<BackendApi::Route, 19> route_table{{
+    {"Heartbeat", 0, S::any, false, true, heartbeat, "Heartbeat/<name>: liveness check"},
+    {"Connect", 2, S::any, false, false, connect, "Connect/<name>/<roomId>/<userId>: register a user"},
+    {"EnterPrivateRoom", 2, S::ilias9, false, false, enter, "EnterPrivateRoom/<name>/<roomId>/<userId>: allow the user into the room"},
+    {"EnterPrivateRoom", 3, S::ilias8, false, false, enter8, "EnterPrivateRoom/<name>/<roomId>/<subRoomId>/<userId>"},
+    {"CreatePrivateRoom", 3, S::ilias9, true, false, create, "CreatePrivateRoom/<name>/<roomId>/<ownerId>/<title>: register a room"},
+    {"CreatePrivateRoom", 4, S::ilias8, true, false, create8, "CreatePrivateRoom/<name>/<roomId>/<subRoomId>/<ownerId>/<title>"},
+    {"LeavePrivateRoom", 2, S::ilias9, false, false, leave, "LeavePrivateRoom/<name>/<roomId>/<userId>"},
+    {"LeavePrivateRoom", 3, S::ilias8, false, false, leave8, "LeavePrivateRoom/<name>/<roomId>/<subRoomId>/<userId>"},
+    {"InvitePrivateRoom", 3, S::ilias9, false, false, invite, "InvitePrivateRoom/<name>/<roomId>/<userId>/<invitedId>"},
+    {"InvitePrivateRoom", 4, S::ilias8, false, false, invite8, "InvitePrivateRoom/<name>/<roomId>/<subRoomId>/<userId>/<invitedId>"},
+    {"DeletePrivateRoom", 3, S::ilias8, false, false, remove8, "DeletePrivateRoom/<name>/<roomId>/<subRoomId>/<userId>"},
+    {"ClearMessages", 2, S::ilias9, false, false, clear, "ClearMessages/<name>/<roomId>/<userId>: clear the room"},
+    {"ClearMessages", 3, S::ilias8, false, false, clear8, "ClearMessages/<name>/<roomId>/<subRoomId>/<userId>"},
+    {"Kick", 2, S::ilias9, false, false, kick, "Kick/<name>/<roomId>/<userId>: remove a user from the room"},
+    {"Kick", 3, S::ilias8, false, false, kick8, "Kick/<name>/<roomId>/<subRoomId>/<userId>"},
+    {"Ban", 2, S::ilias9, false, false, ban, "Ban/<name>/<roomId>/<userId>: remove a user from the room and the namespace"},
+    {"Ban", 3, S::ilias8, false, false, ban8, "Ban/<name>/<roomId>/<subRoomId>/<userId>"},
+    {"GetRooms", 0, S::any, false, false, get_rooms, "GetRooms/<name>: the room ids"},
+    {"Post", 1, S::any, false, false, post, "Post/<name>/<roomId>: accepted, does nothing (as in the Node server)"},
 }};
 
 std::vector<std::string> split_segments(std::string_view path) {
@@ -36,36 +95,82 @@ bool same_action(std::string_view a, std::string_view b) {
     return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
+bool constant_time_equal(std::string_view a, std::string_view b) {
+    unsigned char diff = a.size() == b.size() ? 0 : 1;
+    const std::string_view& longer = a.size() >= b.size() ? a : b;
+    for (size_t i = 0; i < longer.size(); ++i) {
+        unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+        unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+        diff |= static_cast<unsigned char>(x ^ y);
+    }
+    return diff == 0;
+}
+
+HttpResponse access_denied() { return json_ok(R"({"status":403,"message":"Access denied"})"); }
+
 }  // namespace
 
-BackendApi::BackendApi(std::vector<config::ClientConfig> clients) : clients_(std::move(clients)) {}
+BackendApi::BackendApi(std::vector<Client> clients) : clients_(std::move(clients)) {}
 
 std::span<const BackendApi::Route> BackendApi::routes() { return route_table; }
 
-const config::ClientConfig* BackendApi::find_client(std::string_view name) const {
+bool BackendApi::authorized(const config::ClientConfig& client, std::string_view authorization) {
+    // As the Node server reads it: the second blank-separated word, base64 "key:secret".
+    auto space = authorization.find(' ');
+    if (space == std::string_view::npos) return false;
+    std::string_view token = authorization.substr(space + 1);
+    token = token.substr(0, token.find(' '));
+    auto decoded = net::eio::base64_decode(token);
+    if (!decoded) return false;
+    auto colon = decoded->find(':');
+    if (colon == std::string::npos) return false;
+    const bool key_ok = constant_time_equal(std::string_view(*decoded).substr(0, colon), client.auth_key);
+    const bool secret_ok = constant_time_equal(std::string_view(*decoded).substr(colon + 1), client.auth_secret);
+    return key_ok && secret_ok;
+}
+
+const BackendApi::Client* BackendApi::find_client(std::string_view name) const {
     for (const auto& client : clients_)
-        if (client.name == name) return &client;
+        if (client.config.name == name) return &client;
     return nullptr;
 }
 
-net::HttpResponse BackendApi::handle(const net::HttpRequest& request) const {
+HttpResponse BackendApi::handle(const net::HttpRequest& request) const {
     constexpr std::string_view prefix = "/backend/";
     if (request.method != net::HttpMethod::get && request.method != net::HttpMethod::head)
-        return net::HttpResponse::json_error(405, "Method Not Allowed: the backend API takes GET only");
+        return HttpResponse::json_error(405, "Method Not Allowed: the backend API takes GET only");
 
     auto segments = split_segments(std::string_view(request.path).substr(prefix.size()));
-    if (segments.size() < 2) return net::HttpResponse::json_error(404, "Not Found");
+    if (segments.size() < 2) return HttpResponse::json_error(404, "Not Found");
     const std::string& action = segments[0];
     const size_t params = segments.size() - 2;
 
+    const Client* client = find_client(segments[1]);
+    const Shape database_shape = client && client->rooms && client->rooms->legacy_schema() ? Shape::ilias8 : Shape::ilias9;
     for (const auto& route : route_table) {
-        if (!same_action(route.action, action) || route.params != params) continue;
-        const auto* client = find_client(segments[1]);
-        if (!client) return net::HttpResponse::json_error(404, "Unknown namespace \"" + segments[1] + "\"");
-        Call call{*client, {segments.begin() + 2, segments.end()}, request};
-        return route.handler(*this, call);
+        if (!same_action(route.action, action)) continue;
+        const bool fits = route.title_last ? params >= route.params && route.shape == database_shape
+                                           : params == route.params;
+        if (!fits) continue;
+        if (!client) return HttpResponse::json_error(404, "Unknown namespace \"" + segments[1] + "\"");
+        if (!route.open) {
+            if (request.authorization.empty()) {
+                spdlog::warn("Access denied cause of missing authorization header for {}", client->config.name);
+                return access_denied();
+            }
+            if (!authorized(client->config, request.authorization)) {
+                spdlog::warn("Access denied cause of no permission for {}", client->config.name);
+                return access_denied();
+            }
+            spdlog::debug("Access granted for {}", client->config.name);
+            if (!client->rooms) return HttpResponse::json_error(503, "Namespace not ready");
+        }
+        const auto first = segments.begin() + 2;
+        Call call{*client, {first, first + static_cast<std::ptrdiff_t>(route.params)}, request};
+        for (size_t i = 2 + route.params; i < segments.size(); ++i) call.params.back() += "/" + segments[i];
+        return route.handler(call);
     }
-    return net::HttpResponse::json_error(404, "Not Found");
+    return HttpResponse::json_error(404, "Not Found");
 }
 
 }  // namespace ilchat::chat

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,31 +10,51 @@
 
 namespace ilchat::chat {
 
-// The /backend/<Action>/<namespace>/... API that ILIAS PHP calls (spec section 4).
+class RoomChat;
+
+// The /backend/<Action>/<namespace>/... API that ILIAS PHP calls (spec section 4). Routes of
+// both ILIAS shapes live in one table, told apart by their number of path segments.
 class BackendApi {
 public:
-    explicit BackendApi(std::vector<config::ClientConfig> clients);
+    struct Client {
+        config::ClientConfig config;
+        RoomChat* rooms = nullptr;
+    };
+    explicit BackendApi(std::vector<Client> clients);
 
     net::HttpResponse handle(const net::HttpRequest& request) const;
 
     struct Call {
-        const config::ClientConfig& client;
-        std::vector<std::string> params;  // path segments after the namespace
+        const Client& client;
+        std::vector<std::string> params;  // path segments after the namespace (decoded by lws)
         const net::HttpRequest& request;
     };
 
+    // Which ILIAS generation a route shape belongs to; `any` for routes both share.
+    enum class Shape { any, ilias9, ilias8 };
+
     struct Route {
-        std::string_view action;  // matched case-insensitively
-        size_t params;            // segments after the namespace
-        net::HttpResponse (*handler)(const BackendApi&, const Call&);
+        std::string_view action;  // matched case-insensitively, as Express does
+        std::size_t params;       // segments after the namespace
+        Shape shape;
+        // The last parameter is a room title. libwebsockets hands us the path URL-decoded, so a
+        // title with "%2F" arrives as several segments: they are joined again, and the client's
+        // database (private-room tables or not) picks the shape, since the count cannot.
+        bool title_last;
+        bool open;                // DESIGN.md D1: only Heartbeat needs no credentials
+        net::HttpResponse (*handler)(const Call&);
         std::string_view doc;
     };
     static std::span<const Route> routes();
 
-private:
-    const config::ClientConfig* find_client(std::string_view name) const;
+    // Whether the Authorization header carries this client's key and secret (compared in
+    // constant time).
+    static bool authorized(const config::ClientConfig& client, std::string_view authorization);
 
-    std::vector<config::ClientConfig> clients_;
+private:
+    const Client* find_client(std::string_view name) const;
+
+    std::vector<Client> clients_;
 };
 
 }  // namespace ilchat::chat

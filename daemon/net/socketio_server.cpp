@@ -4,10 +4,13 @@
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
+#include "common/text/json.h"
 #include "daemon/net/loop_timer.h"
 #include "daemon/net/random_id.h"
 
 namespace ilchat::net::sio {
+
+using text::to_json;
 
 namespace {
 
@@ -15,13 +18,6 @@ std::string json_string(std::string_view text) {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
     writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-    return buffer.GetString();
-}
-
-std::string to_json(const rapidjson::Value& value) {
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    value.Accept(writer);
     return buffer.GetString();
 }
 
@@ -176,6 +172,12 @@ void Namespace::emit_to_all(std::string_view event, std::string_view args_json) 
     members.reserve(sockets_.size());
     for (const auto& [id, socket] : sockets_) members.push_back(socket);
     for (Socket* socket : members) socket->session().send(frame);
+}
+
+void Namespace::emit_to(const std::vector<Socket*>& sockets, std::string_view event, std::string_view args_json) {
+    if (sockets.empty()) return;
+    const SharedFrame frame = event_frame(event, args_json);
+    for (Socket* socket : sockets) socket->session().send(frame);
 }
 
 Socket* Namespace::find(const std::string& socket_id) const {

@@ -103,6 +103,7 @@ public:
     void emit_to_room(const std::string& room, std::string_view event, std::string_view args_json,
                       const Socket* except = nullptr);
     void emit_to_all(std::string_view event, std::string_view args_json);
+    void emit_to(const std::vector<Socket*>& sockets, std::string_view event, std::string_view args_json);
 
     std::size_t socket_count() const { return sockets_.size(); }
     Socket* find(const std::string& socket_id) const;

@@ -1,0 +1,510 @@
+#include "daemon/chat/room_chat.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "common/text/json.h"
+#include "daemon/chat/html_escape.h"
+
+namespace ilchat::chat {
+
+namespace {
+
+using net::HttpResponse;
+using net::sio::Event;
+using net::sio::Socket;
+
+// Which subscriber a socket logged in as.
+struct LoggedIn final : Socket::Attachment {
+    explicit LoggedIn(std::int64_t id) : user_id(id) {}
+    std::int64_t user_id;
+};
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+HttpResponse json_body(std::string body) {
+    HttpResponse response;
+    response.body = std::move(body);
+    return response;
+}
+
+HttpResponse success() { return json_body(R"({"success":true})"); }
+
+HttpResponse success_with_sub_room(const std::string& sub_room_json) {
+    return json_body(R"({"success":true,"subRoomId":)" + sub_room_json + "}");
+}
+
+std::string room_key(std::int64_t room, std::int64_t sub) { return std::to_string(room) + "_" + std::to_string(sub); }
+
+std::string room_key(const std::string& room, const std::optional<std::string>& sub) {
+    return room_key(text::integer_of(room).value_or(0), sub ? text::integer_of(*sub).value_or(0) : 0);
+}
+
+std::int64_t sub_number(const std::optional<std::string>& sub) { return sub ? text::integer_of(*sub).value_or(0) : 0; }
+
+// The room of an event: roomId (argument `index`) and, from ILIAS <= 8 clients, subRoomId after it.
+struct EventRoom {
+    std::string key;
+    RoomRef ref;
+    std::int64_t room_id = 0;
+    std::int64_t sub_id = 0;
+};
+
+std::optional<EventRoom> event_room(const Event& event, std::size_t index) {
+    if (event.arg_count() <= index) return std::nullopt;
+    auto room = text::integer_of(event.arg(index));
+    if (!room) return std::nullopt;
+    EventRoom result;
+    result.room_id = *room;
+    result.ref.room_id_json = text::to_json(event.arg(index));
+    if (event.arg_count() > index + 1 && !event.arg(index + 1).IsNull()) {
+        result.sub_id = text::integer_of(event.arg(index + 1)).value_or(0);
+        result.ref.sub_room_id_json = text::to_json(event.arg(index + 1));
+    }
+    result.key = room_key(result.room_id, result.sub_id);
+    return result;
+}
+
+// The room of a backend call: ids are strings there (they come from the URL).
+RoomRef url_room(const std::string& room, const std::optional<std::string>& sub) {
+    RoomRef ref{json_string(room), std::nullopt};
+    if (sub) ref.sub_room_id_json = json_string(*sub);
+    return ref;
+}
+
+bool truthy(const rapidjson::Value& v) {
+    if (v.IsBool()) return v.GetBool();
+    if (v.IsNumber()) return v.GetDouble() != 0;
+    if (v.IsString()) return v.GetStringLength() > 0;
+    return !v.IsNull();
+}
+
+}  // namespace
+
+bool RoomChat::Room::is_joined(std::int64_t id) const { return std::find(joined.begin(), joined.end(), id) != joined.end(); }
+
+void RoomChat::Room::leave(std::int64_t id) { joined.erase(std::remove(joined.begin(), joined.end(), id), joined.end()); }
+
+RoomChat::RoomChat(std::string client_name, net::sio::Namespace& nsp, store::DatabaseWorker& database,
+                   store::RoomSchema schema, RoomChatOptions options, lws_context* context)
+    : client_name_(std::move(client_name)), nsp_(nsp), database_(database), schema_(schema), options_(options),
+      context_(context) {
+    nsp_.on_connect([](Socket& socket) { spdlog::debug("New Connection with SocketId: {}", socket.id()); });
+    nsp_.on("login", [this](Socket& s, const Event& e) { on_login(s, e); });
+    nsp_.on("enterRoom", [this](Socket& s, const Event& e) { on_enter_room(s, e); });
+    nsp_.on("message", [this](Socket& s, const Event& e) { on_message(s, e); });
+    nsp_.on("userStartedTyping", [this](Socket& s, const Event& e) { on_typing(s, e, true); });
+    nsp_.on("userStoppedTyping", [this](Socket& s, const Event& e) { on_typing(s, e, false); });
+    nsp_.on_disconnect([this](Socket& s, std::string_view) { on_disconnect(s); });
+}
+
+RoomChat::~RoomChat() {
+    nsp_.on_connect(nullptr);
+    nsp_.on_disconnect(nullptr);
+}
+
+void RoomChat::add_main_room(std::int64_t room_id) {
+    Room room;
+    room.key = room_key(room_id, 0);
+    rooms_.emplace(room.key, std::move(room));
+}
+
+void RoomChat::add_private_room(const store::PrivateRoom& private_room) {
+    Room room;
+    room.key = room_key(private_room.parent_id, private_room.id);
+    room.title = private_room.title;
+    room.owner = private_room.owner;
+    rooms_.emplace(room.key, std::move(room));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+RoomChat::Subscriber* RoomChat::find_subscriber(std::int64_t id) {
+    auto found = subscribers_.find(id);
+    return found == subscribers_.end() ? nullptr : &found->second;
+}
+
+RoomChat::Subscriber* RoomChat::subscriber_of(Socket& socket) {
+    auto* logged_in = dynamic_cast<LoggedIn*>(socket.attachment.get());
+    return logged_in ? find_subscriber(logged_in->user_id) : nullptr;
+}
+
+RoomChat::Room* RoomChat::find_room(const std::string& key) {
+    auto found = rooms_.find(key);
+    return found == rooms_.end() ? nullptr : &found->second;
+}
+
+SubscriberView RoomChat::view(const Subscriber& s) const { return {s.id, s.name, s.profile_picture_visible}; }
+
+std::vector<SubscriberView> RoomChat::userlist_of(const Room& room) const {
+    std::vector<SubscriberView> users;
+    for (auto id : room.joined) {
+        if (!room.subscribers.count(id)) continue;
+        auto found = subscribers_.find(id);
+        if (found != subscribers_.end()) users.push_back(view(found->second));
+    }
+    return users;
+}
+
+std::vector<Socket*> RoomChat::sockets_of(const Subscriber& s) const {
+    std::vector<Socket*> sockets;
+    for (const auto& id : s.sockets)
+        if (Socket* socket = nsp_.find(id)) sockets.push_back(socket);
+    return sockets;
+}
+
+void RoomChat::emit_to_subscriber(const Subscriber& s, std::string_view event, const std::string& json) {
+    nsp_.emit_to(sockets_of(s), event, json);
+}
+
+void RoomChat::emit_userlist(const Room& room, const RoomRef& ref) {
+    nsp_.emit_to_room(room.key, "userlist", userlist(now_ms(), ref, userlist_of(room)));
+}
+
+void RoomChat::cancel_grace(std::int64_t user_id) {
+    if (auto found = grace_timers_.find(user_id); found != grace_timers_.end()) found->second->cancel();
+}
+
+void RoomChat::persist(std::int64_t room_id, std::int64_t sub_id, const std::string& json) {
+    const std::int64_t seconds = now_ms() / 1000;
+    database_.post([schema = schema_, room_id, sub_id, json, seconds](db::Connection& db) {
+        store::persist_message(db, schema, room_id, sub_id, json, seconds);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Socket events
+
+void RoomChat::on_login(Socket& socket, const Event& event) {
+    if (event.arg_count() < 2) return;
+    auto user_id = text::integer_of(event.arg(1));
+    if (!user_id) return;
+    cancel_grace(*user_id);
+    Subscriber* subscriber = find_subscriber(*user_id);
+    if (!subscriber) {
+        // DESIGN.md D3: the client's intended path, a "connection lost" page.
+        spdlog::info("Login of unknown subscriber {} in namespace {}: shutdown", *user_id, client_name_);
+        socket.emit("shutdown");
+        return;
+    }
+    if (event.arg(0).IsString()) subscriber->name.assign(event.arg(0).GetString(), event.arg(0).GetStringLength());
+    if (event.arg_count() > 2) subscriber->profile_picture_visible = truthy(event.arg(2));
+    if (std::find(subscriber->sockets.begin(), subscriber->sockets.end(), socket.id()) == subscriber->sockets.end())
+        subscriber->sockets.push_back(socket.id());
+    socket.attachment = std::make_unique<LoggedIn>(*user_id);
+    socket.emit("loggedIn");
+    spdlog::info("Subscriber {} connected for namespace {}", subscriber->name, client_name_);
+}
+
+void RoomChat::on_enter_room(Socket& socket, const Event& event) {
+    Subscriber* subscriber = subscriber_of(socket);
+    auto where = event_room(event, 0);
+    Room* room = where ? find_room(where->key) : nullptr;
+    if (!subscriber || !room) {
+        spdlog::warn("enterRoom ignored in namespace {}: {}", client_name_, subscriber ? "unknown room" : "not logged in");
+        return;
+    }
+    cancel_grace(subscriber->id);
+    const bool already_joined = room->is_joined(subscriber->id);
+    socket.join(room->key);
+    if (room->subscribers.count(subscriber->id) && !already_joined) room->joined.push_back(subscriber->id);
+
+    const std::int64_t ts = now_ms();
+    socket.emit("private_room_entered", enter_action(ts, where->ref, view(*subscriber)));
+    emit_userlist(*room, where->ref);
+    if (!already_joined) {
+        const std::string data = json_object({{"id", std::to_string(subscriber->id)},
+                                              {"username", json_string(subscriber->name)},
+                                              {"title", json_string(room->title)}});
+        const bool private_room = where->sub_id != 0;
+        socket.emit("notice", notice(ts, where->ref, private_room ? "private_room_entered" : "welcome_to_chat", data));
+        nsp_.emit_to_room(room->key, "notice",
+                          notice(ts, where->ref, private_room ? "private_room_entered_user" : "connect", data), &socket);
+    }
+    spdlog::info("Subscriber {} enters room {} of namespace {}", subscriber->name, room->key, client_name_);
+}
+
+void RoomChat::on_message(Socket& socket, const Event& event) {
+    Subscriber* subscriber = subscriber_of(socket);
+    if (!subscriber) {
+        spdlog::error("Missing subscriber, don't process message");
+        return;
+    }
+    auto where = event_room(event, 1);
+    Room* room = where ? find_room(where->key) : nullptr;
+    if (!room || !event.arg(0).IsObject()) {
+        spdlog::warn("message ignored in namespace {}: unknown room or malformed data", client_name_);
+        return;
+    }
+    // DESIGN.md D15: only a subscriber who entered the room may post to it.
+    if (!room->is_joined(subscriber->id) || !room->subscribers.count(subscriber->id)) {
+        spdlog::warn("message of subscriber {} to room {} ignored: not in the room", subscriber->id, room->key);
+        return;
+    }
+    const rapidjson::Value& data = event.arg(0);
+    std::string content;
+    if (auto c = data.FindMember("content"); c != data.MemberEnd())
+        content = c->value.IsString() ? std::string(c->value.GetString(), c->value.GetStringLength())
+                                      : text::to_json(c->value);
+    if (options_.html_escape) content = html_escape(content);
+    std::optional<std::string> format, target;
+    if (auto f = data.FindMember("format"); f != data.MemberEnd()) format = text::to_json(f->value);
+    const rapidjson::Value* target_value = nullptr;
+    if (auto t = data.FindMember("target"); t != data.MemberEnd() && !t->value.IsNull()) {
+        target_value = &t->value;
+        target = text::to_json(t->value);
+    }
+
+    auto build = [&](std::int64_t timestamp) {
+        return text_message(timestamp, where->ref, content, view(*subscriber), format, target);
+    };
+    const std::int64_t ts = now_ms();
+    const std::string message = build(ts);
+    const bool whisper = target_value && target_value->IsObject() &&
+                         !(target_value->HasMember("public") && truthy((*target_value)["public"]));
+    if (whisper) {
+        std::vector<Socket*> receivers = sockets_of(*subscriber);
+        if (auto id = target_value->FindMember("id"); id != target_value->MemberEnd()) {
+            // DESIGN.md D18: an unknown target still reaches the sender and is stored.
+            if (auto target_id = text::integer_of(id->value))
+                if (Subscriber* to = find_subscriber(*target_id); to && to != subscriber)
+                    for (Socket* s : sockets_of(*to)) receivers.push_back(s);
+        }
+        nsp_.emit_to(receivers, "message", message);
+    } else {
+        nsp_.emit_to_room(room->key, "message", message);
+    }
+    persist(where->room_id, where->sub_id, build(ts / 1000));
+    spdlog::debug("Message send to room {} of namespace {}", room->key, client_name_);
+}
+
+void RoomChat::on_typing(Socket& socket, const Event& event, bool started) {
+    Subscriber* subscriber = subscriber_of(socket);
+    auto where = event_room(event, 0);
+    Room* room = where ? find_room(where->key) : nullptr;
+    if (!subscriber || !room) return;
+    if (!room->subscribers.count(subscriber->id) || !room->is_joined(subscriber->id)) {
+        spdlog::debug("Subscriber is not in room, don't process message");
+        return;
+    }
+    std::vector<Socket*> receivers;
+    for (auto id : room->subscribers) {
+        if (id == subscriber->id) continue;
+        if (Subscriber* other = find_subscriber(id))
+            for (Socket* s : sockets_of(*other)) receivers.push_back(s);
+    }
+    nsp_.emit_to(receivers, started ? "userStartedTyping" : "userStoppedTyping",
+                 typing(now_ms(), where->ref, started, view(*subscriber)));
+}
+
+void RoomChat::on_disconnect(Socket& socket) {
+    Subscriber* subscriber = subscriber_of(socket);
+    if (!subscriber) {
+        spdlog::debug("Close socket with no subscriber");
+        return;
+    }
+    auto& sockets = subscriber->sockets;
+    sockets.erase(std::remove(sockets.begin(), sockets.end(), socket.id()), sockets.end());
+    // DESIGN.md D4: the user leaves only when no socket of theirs remains after the grace.
+    if (!sockets.empty()) return;
+    const std::int64_t user_id = subscriber->id;
+    auto& timer = grace_timers_[user_id];
+    if (!timer) timer = std::make_unique<net::LoopTimer>(context_, [this, user_id] { grace_expired(user_id); });
+    timer->start(options_.disconnect_grace);
+}
+
+void RoomChat::grace_expired(std::int64_t user_id) {
+    Subscriber* subscriber = find_subscriber(user_id);
+    if (!subscriber || !subscriber->sockets.empty()) return;
+    std::vector<std::int64_t> room_ids;
+    const std::int64_t ts = now_ms();
+    for (auto& [key, room] : rooms_) {
+        if (!room.subscribers.count(user_id)) continue;
+        room.leave(user_id);
+        room.subscribers.erase(user_id);
+        const auto underscore = key.find('_');
+        RoomRef ref{json_string(key.substr(0, underscore)), std::nullopt};
+        if (schema_.private_rooms) ref.sub_room_id_json = json_string(key.substr(underscore + 1));
+        emit_userlist(room, ref);
+        nsp_.emit_to_room(key, "notice",
+                          notice(ts, ref, "disconnected", json_object({{"username", json_string(subscriber->name)}})));
+        const auto room_id = text::integer_of(key).value_or(0);
+        if (std::find(room_ids.begin(), room_ids.end(), room_id) == room_ids.end()) room_ids.push_back(room_id);
+    }
+    subscribers_.erase(user_id);
+    database_.post([user_id, room_ids, seconds = ts / 1000](db::Connection& db) {
+        store::disconnect_user(db, user_id, room_ids, seconds);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backend tasks
+
+HttpResponse RoomChat::subscribe(std::int64_t user_id) {
+    cancel_grace(user_id);
+    spdlog::info("New Subscriber {} of namespace {}", user_id, client_name_);
+    subscribers_.try_emplace(user_id, Subscriber{user_id, {}, std::nullopt, {}});
+    return json_body(R"({"status":200})");
+}
+
+HttpResponse RoomChat::enter_room(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id) {
+    Room* room = find_room(room_key(room_id, sub_id));
+    if (!room || !find_subscriber(user_id)) return json_body(R"({"success":false})");
+    room->subscribers.insert(user_id);
+    return sub_id ? success_with_sub_room(std::to_string(sub_number(sub_id))) : success();
+}
+
+HttpResponse RoomChat::create_room(const std::string& room_id, const SubRoom& sub_id, const std::string& owner,
+                                   const std::string& title) {
+    const std::string key = room_key(room_id, sub_id);
+    if (!rooms_.count(key)) {
+        Room room;
+        room.key = key;
+        room.title = title;
+        room.owner = owner;
+        rooms_.emplace(key, std::move(room));
+        if (sub_number(sub_id) > 0)
+            if (Subscriber* creator = find_subscriber(text::integer_of(owner).value_or(0)))
+                emit_to_subscriber(*creator, "private_room_created",
+                                   create_action(now_ms(), url_room(room_id, sub_id), title, owner));
+    }
+    return sub_id ? success_with_sub_room(std::to_string(sub_number(sub_id))) : success();
+}
+
+HttpResponse RoomChat::leave_room(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id) {
+    Room* room = find_room(room_key(room_id, sub_id));
+    if (!room) return HttpResponse::json_error(404, "Unknown room");
+    Subscriber* subscriber = find_subscriber(user_id);
+    if (!subscriber || !room->subscribers.count(user_id)) return HttpResponse::json_error(404, "Unknown subscriber");
+    room->leave(user_id);
+    const auto ref = url_room(room_id, sub_id);
+    const std::int64_t ts = now_ms();
+    if (Room* main_room = find_room(room_key(room_id, std::nullopt))) {
+        const auto main_ref = url_room(room_id, sub_id ? std::optional<std::string>("0") : std::nullopt);
+        const auto main_list = userlist(ts, main_ref, userlist_of(*main_room));
+        for (Socket* socket : sockets_of(*subscriber)) {
+            socket->leave(room->key);
+            socket->emit("notice", notice(ts, ref, "left", std::nullopt));
+            socket->emit("userlist", main_list);
+        }
+    }
+    emit_userlist(*room, ref);
+    nsp_.emit_to_room(room->key, "notice",
+                      notice(ts, ref, "private_room_left",
+                             json_object({{"user", json_string(subscriber->name)}, {"title", json_string(room->title)}})));
+    return sub_id ? success_with_sub_room(std::to_string(sub_number(sub_id))) : success();
+}
+
+HttpResponse RoomChat::invite(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id,
+                              std::int64_t invited_id) {
+    Room* room = find_room(room_key(room_id, sub_id));
+    if (!room) return HttpResponse::json_error(404, "Unknown room");
+    Subscriber& invitee = subscribers_.try_emplace(invited_id, Subscriber{invited_id, {}, std::nullopt, {}}).first->second;
+    room->subscribers.insert(invited_id);
+    const auto ref = url_room(room_id, sub_id);
+    const std::int64_t ts = now_ms();
+    Subscriber* inviter = find_subscriber(user_id);
+    if (inviter) emit_to_subscriber(*inviter, "notice", notice(ts, ref, "user_invited", std::nullopt));
+    emit_to_subscriber(invitee, "user_invited", invite_action(ts, ref, room->title, room->owner));
+    // DESIGN.md D14: the intended data, not the original's -1.
+    emit_to_subscriber(invitee, "notice",
+                       notice(ts, ref, "user_invited_self",
+                              json_object({{"user", json_string(inviter ? inviter->name : std::string())},
+                                           {"room", json_string(room->title)}})));
+    return sub_id ? success_with_sub_room(json_string(*sub_id)) : success();
+}
+
+HttpResponse RoomChat::delete_room(const std::string& room_id, const std::string& sub_id) {
+    const std::string key = room_key(room_id, sub_id);
+    Room* room = find_room(key);
+    if (!room) return HttpResponse::json_error(404, "Unknown room");
+    const auto ref = url_room(room_id, sub_id);
+    const std::int64_t ts = now_ms();
+    const std::string deleted = plain_action(ts, ref, "private_room_deleted", "private_room_deleted");
+    for (auto id : room->subscribers)
+        if (Subscriber* s = find_subscriber(id))
+            for (Socket* socket : sockets_of(*s)) {
+                socket->leave(key);
+                socket->emit("private_room_deleted", deleted);
+            }
+    nsp_.emit_to_room(room_key(room_id, std::nullopt), "notice",
+                      notice(ts, url_room(room_id, std::string("0")), "private_room_closed",
+                             json_object({{"title", json_string(room->title)}})));
+    rooms_.erase(key);
+    return success_with_sub_room(json_string(sub_id));
+}
+
+HttpResponse RoomChat::clear_messages(const std::string& room_id, const SubRoom& sub_id) {
+    const std::string key = room_key(room_id, sub_id);
+    if (!find_room(key)) return HttpResponse::json_error(404, "Unknown room");
+    const auto ref = url_room(room_id, sub_id);
+    const std::int64_t ts = now_ms();
+    nsp_.emit_to_room(key, "clear", plain_action(ts, ref, "clear", "history_has_been_cleared"));
+    nsp_.emit_to_room(key, "notice", notice(ts, ref, "history_has_been_cleared", std::nullopt));
+    return success();
+}
+
+HttpResponse RoomChat::kick(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id) {
+    const std::string key = room_key(room_id, sub_id);
+    Room* room = find_room(key);
+    if (!room) return HttpResponse::json_error(404, "Unknown room");
+    Subscriber* subscriber = find_subscriber(user_id);
+    if (!subscriber || !room->subscribers.count(user_id)) return success();
+    room->subscribers.erase(user_id);
+    room->leave(user_id);
+    const auto ref = url_room(room_id, sub_id);
+    const std::int64_t ts = now_ms();
+    const std::string kicked = plain_action(ts, ref, "userjustkicked", "userjustkicked");
+    const std::string kicked_notice =
+        notice(ts, ref, "kicked_from_private_room", json_object({{"title", json_string(room->title)}}));
+    for (Socket* socket : sockets_of(*subscriber)) {
+        socket->emit("userjustkicked", kicked);
+        socket->emit("notice", kicked_notice);
+        socket->leave(key);
+    }
+    emit_userlist(*room, ref);
+    nsp_.emit_to_room(key, "notice", notice(ts, ref, "user_kicked", json_object({{"user", json_string(subscriber->name)}})));
+    return success();
+}
+
+HttpResponse RoomChat::ban(const std::string& room_id, std::int64_t user_id) {
+    Subscriber* subscriber = find_subscriber(user_id);
+    if (!subscriber) return success();
+    const std::string prefix = std::to_string(text::integer_of(room_id).value_or(0)) + "_";
+    const std::int64_t ts = now_ms();
+    for (auto& [key, room] : rooms_) {
+        if (!key.starts_with(prefix) || !room.subscribers.count(user_id)) continue;
+        room.subscribers.erase(user_id);
+        room.leave(user_id);
+        for (Socket* socket : sockets_of(*subscriber)) {
+            socket->emit("userjustbanned");
+            socket->leave(key);
+        }
+        RoomRef ref{json_string(room_id), std::nullopt};
+        if (schema_.private_rooms) ref.sub_room_id_json = json_string(key.substr(prefix.size()));
+        emit_userlist(room, ref);
+        nsp_.emit_to_room(key, "notice",
+                          notice(ts, ref, "user_banned", json_object({{"user", json_string(subscriber->name)}})));
+    }
+    for (Socket* socket : sockets_of(*subscriber)) socket->attachment.reset();
+    subscribers_.erase(user_id);
+    return success();
+}
+
+HttpResponse RoomChat::get_rooms() const {
+    std::string body = R"({"rooms":{)";
+    bool first = true;
+    for (const auto& [key, room] : rooms_) {
+        if (!first) body += ',';
+        first = false;
+        body += json_string(key) + ":{}";
+    }
+    return json_body(body + "}}");
+}
+
+}  // namespace ilchat::chat

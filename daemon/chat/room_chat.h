@@ -1,0 +1,109 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "daemon/chat/room_messages.h"
+#include "daemon/net/http_message.h"
+#include "daemon/net/loop_timer.h"
+#include "daemon/net/socketio_server.h"
+#include "daemon/store/database_worker.h"
+#include "daemon/store/room_store.h"
+
+namespace ilchat::chat {
+
+struct RoomChatOptions {
+    bool html_escape = true;                              // DESIGN.md D10
+    std::chrono::milliseconds disconnect_grace{15000};    // spec 5.3 "disconnect"
+};
+
+// The repository chat of one ILIAS client (namespace /<name>, spec 3, 4.5, 5.3): rooms, their
+// subscribers, the socket events and the backend tasks. Lives on the network loop; persists
+// through the client's database worker.
+class RoomChat {
+public:
+    RoomChat(std::string client_name, net::sio::Namespace& nsp, store::DatabaseWorker& database,
+             store::RoomSchema schema, RoomChatOptions options, lws_context* context);
+    ~RoomChat();
+
+    // Preload (spec 6.5): main rooms "<id>_0" and, ILIAS <= 8, the open private rooms.
+    void add_main_room(std::int64_t room_id);
+    void add_private_room(const store::PrivateRoom& room);
+
+    // Backend tasks (spec 4.5). `sub_id` is the subRoomId of the ILIAS <= 8 route shape, absent
+    // in the ILIAS >= 9 shape (which then also answers without it). Each returns the answer.
+    using SubRoom = std::optional<std::string>;
+    net::HttpResponse subscribe(std::int64_t user_id);
+    net::HttpResponse enter_room(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id);
+    net::HttpResponse create_room(const std::string& room_id, const SubRoom& sub_id, const std::string& owner,
+                                  const std::string& title);
+    net::HttpResponse leave_room(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id);
+    net::HttpResponse invite(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id,
+                             std::int64_t invited_id);
+    net::HttpResponse delete_room(const std::string& room_id, const std::string& sub_id);
+    net::HttpResponse clear_messages(const std::string& room_id, const SubRoom& sub_id);
+    net::HttpResponse kick(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id);
+    net::HttpResponse ban(const std::string& room_id, std::int64_t user_id);
+    net::HttpResponse get_rooms() const;
+
+    std::size_t room_count() const { return rooms_.size(); }
+    bool legacy_schema() const { return schema_.private_rooms; }
+
+private:
+    struct Subscriber {
+        std::int64_t id = 0;
+        std::string name;
+        std::optional<bool> profile_picture_visible;
+        std::vector<std::string> sockets;  // socket ids of this namespace
+    };
+    struct Room {
+        std::string key;  // "<roomId>_<subRoomId>", also the socket.io room name
+        std::string title = "Main";
+        std::string owner;
+        std::set<std::int64_t> subscribers;  // allowed in the room (EnterPrivateRoom, invite)
+        std::vector<std::int64_t> joined;    // entered through a socket, in order
+        bool is_joined(std::int64_t id) const;
+        void leave(std::int64_t id);
+    };
+
+    // Socket events.
+    void on_login(net::sio::Socket& socket, const net::sio::Event& event);
+    void on_enter_room(net::sio::Socket& socket, const net::sio::Event& event);
+    void on_message(net::sio::Socket& socket, const net::sio::Event& event);
+    void on_typing(net::sio::Socket& socket, const net::sio::Event& event, bool started);
+    void on_disconnect(net::sio::Socket& socket);
+    void grace_expired(std::int64_t user_id);
+
+    Subscriber* subscriber_of(net::sio::Socket& socket);
+    Subscriber* find_subscriber(std::int64_t id);
+    Room* find_room(const std::string& key);
+    SubscriberView view(const Subscriber& s) const;
+    std::vector<SubscriberView> userlist_of(const Room& room) const;
+    std::vector<net::sio::Socket*> sockets_of(const Subscriber& s) const;
+    void emit_to_subscriber(const Subscriber& s, std::string_view event, const std::string& json);
+    void emit_userlist(const Room& room, const RoomRef& ref);
+    void cancel_grace(std::int64_t user_id);
+    void persist(std::int64_t room_id, std::int64_t sub_id, const std::string& json);
+
+    std::string client_name_;
+    net::sio::Namespace& nsp_;
+    store::DatabaseWorker& database_;
+    store::RoomSchema schema_;
+    RoomChatOptions options_;
+    lws_context* context_;
+    std::map<std::string, Room> rooms_;
+    std::unordered_map<std::int64_t, Subscriber> subscribers_;
+    // One per user who ever disconnected; kept (not erased from inside its own callback).
+    std::unordered_map<std::int64_t, std::unique_ptr<net::LoopTimer>> grace_timers_;
+};
+
+}  // namespace ilchat::chat

@@ -1,0 +1,94 @@
+#include "daemon/store/room_store.h"
+
+#include <charconv>
+#include <mysqld_error.h>
+
+namespace ilchat::store {
+
+namespace {
+
+std::int64_t to_int(const std::optional<std::string>& text) {
+    std::int64_t n = 0;
+    if (text) std::from_chars(text->data(), text->data() + text->size(), n);
+    return n;
+}
+
+std::string in_list(const std::vector<std::int64_t>& ids) {
+    std::string list;
+    for (auto id : ids) {
+        if (!list.empty()) list += ',';
+        list += std::to_string(id);
+    }
+    return list;
+}
+
+// chatroom_users rows become chatroom_sessions rows: the session ended at `now_s`.
+void move_to_sessions(db::Connection& db, const std::vector<db::Row>& rows, std::int64_t now_s) {
+    for (const auto& row : rows) {
+        // room_id, user_id, userdata, connected
+        db.execute("INSERT INTO chatroom_sessions (sess_id, room_id, user_id, userdata, connected, disconnected) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   {next_id(db, "chatroom_sessions"), to_int(row[0]), to_int(row[1]),
+                    row[2] ? db::Param(*row[2]) : db::Param(nullptr), to_int(row[3]), now_s});
+    }
+}
+
+}  // namespace
+
+RoomSchema detect_room_schema(db::Connection& db) {
+    return {db.has_column("chatroom_history", "sub_room"), db.has_table("chatroom_prooms")};
+}
+
+std::int64_t next_id(db::Connection& db, const std::string& table) {
+    db.execute("INSERT INTO " + table + "_seq (sequence) VALUES (NULL)");
+    auto id = static_cast<std::int64_t>(db.last_insert_id());
+    db.execute("DELETE FROM " + table + "_seq WHERE sequence < ?", {id});
+    return id;
+}
+
+std::vector<std::int64_t> load_room_ids(db::Connection& db) {
+    std::vector<std::int64_t> ids;
+    for (const auto& row : db.query("SELECT room_id FROM chatroom_settings")) ids.push_back(to_int(row[0]));
+    return ids;
+}
+
+std::vector<PrivateRoom> load_private_rooms(db::Connection& db) {
+    std::vector<PrivateRoom> rooms;
+    for (const auto& row : db.query("SELECT proom_id, parent_id, title, owner FROM chatroom_prooms roomtable "
+                                    "WHERE closed = 0 OR closed IS NULL"))
+        rooms.push_back({to_int(row[1]), to_int(row[0]), row[2].value_or(""), row[3].value_or("")});
+    return rooms;
+}
+
+void disconnect_all_users(db::Connection& db, const RoomSchema& schema, std::int64_t now_s) {
+    if (schema.private_rooms) {
+        db.execute("UPDATE chatroom_psessions SET disconnected = ?", {now_s});
+        db.execute("UPDATE chatroom_prooms SET closed = ? WHERE closed = 0", {now_s});
+    }
+    move_to_sessions(db, db.query("SELECT room_id, user_id, userdata, connected FROM chatroom_users"), now_s);
+    db.execute("DELETE FROM chatroom_users");
+}
+
+void disconnect_user(db::Connection& db, std::int64_t user_id, const std::vector<std::int64_t>& room_ids,
+                     std::int64_t now_s) {
+    if (room_ids.empty()) return;
+    const std::string rooms = in_list(room_ids);
+    auto rows = db.query("SELECT room_id, user_id, userdata, connected FROM chatroom_users WHERE user_id = ? AND "
+                         "room_id IN (" + rooms + ")",
+                         {user_id});
+    move_to_sessions(db, rows, now_s);
+    db.execute("DELETE FROM chatroom_users WHERE user_id = ? AND room_id IN (" + rooms + ")", {user_id});
+}
+
+void persist_message(db::Connection& db, const RoomSchema& schema, std::int64_t room_id, std::int64_t sub_room,
+                     const std::string& json, std::int64_t timestamp_s) {
+    const std::int64_t id = next_id(db, "chatroom_history");
+    if (schema.history_sub_room)
+        db.execute("INSERT INTO chatroom_history (hist_id, room_id, message, timestamp, sub_room) VALUES (?, ?, ?, ?, ?)",
+                   {id, room_id, json, timestamp_s, sub_room});
+    else
+        db.execute("INSERT INTO chatroom_history (hist_id, room_id, message, timestamp) VALUES (?, ?, ?, ?)",
+                   {id, room_id, json, timestamp_s});
+}
+
+}  // namespace ilchat::store

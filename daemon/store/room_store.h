@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/db/connection.h"
+
+// The chat-room statements of spec 6.4.1, 6.4.2 and 6.5, run on a database worker (or at start-up
+// before the listener opens). Statement text matches what the Node server and ILIAS PHP expect.
+namespace ilchat::store {
+
+// What the ILIAS schema of this database has (ILIAS <= 8 still has private rooms).
+struct RoomSchema {
+    bool history_sub_room = false;  // chatroom_history.sub_room
+    bool private_rooms = false;     // chatroom_prooms / chatroom_psessions
+};
+
+RoomSchema detect_room_schema(db::Connection& db);
+
+// ILIAS's sequence emulation (ilDB::nextId on MySQL): the ids PHP takes from the same table
+// never collide with ours.
+std::int64_t next_id(db::Connection& db, const std::string& table);
+
+std::vector<std::int64_t> load_room_ids(db::Connection& db);
+
+// Private rooms still open (ILIAS <= 8): parent room, private room id, title, owner.
+struct PrivateRoom {
+    std::int64_t parent_id;
+    std::int64_t id;
+    std::string title;
+    std::string owner;
+};
+std::vector<PrivateRoom> load_private_rooms(db::Connection& db);
+
+// Moves every chatroom_users row to chatroom_sessions (start-up and shutdown).
+void disconnect_all_users(db::Connection& db, const RoomSchema& schema, std::int64_t now_s);
+
+// Moves one user's rows of the given rooms to chatroom_sessions (after the disconnect grace).
+void disconnect_user(db::Connection& db, std::int64_t user_id, const std::vector<std::int64_t>& room_ids,
+                     std::int64_t now_s);
+
+// Stores one chat message; `json` is the object as sent, with the timestamp in seconds.
+void persist_message(db::Connection& db, const RoomSchema& schema, std::int64_t room_id, std::int64_t sub_room,
+                     const std::string& json, std::int64_t timestamp_s);
+
+}  // namespace ilchat::store
