@@ -3,6 +3,8 @@
 #include <charconv>
 #include <mysqld_error.h>
 
+#include "common/text/utf8.h"
+
 namespace ilchat::store {
 
 namespace {
@@ -83,12 +85,22 @@ void disconnect_user(db::Connection& db, std::int64_t user_id, const std::vector
 void persist_message(db::Connection& db, const RoomSchema& schema, std::int64_t room_id, std::int64_t sub_room,
                      const std::string& json, std::int64_t timestamp_s) {
     const std::int64_t id = next_id(db, "chatroom_history");
-    if (schema.history_sub_room)
-        db.execute("INSERT INTO chatroom_history (hist_id, room_id, message, timestamp, sub_room) VALUES (?, ?, ?, ?, ?)",
-                   {id, room_id, json, timestamp_s, sub_room});
-    else
-        db.execute("INSERT INTO chatroom_history (hist_id, room_id, message, timestamp) VALUES (?, ?, ?, ?)",
-                   {id, room_id, json, timestamp_s});
+    auto insert = [&](const std::string& message) {
+        if (schema.history_sub_room)
+            db.execute("INSERT INTO chatroom_history (hist_id, room_id, message, timestamp, sub_room) "
+                       "VALUES (?, ?, ?, ?, ?)",
+                       {id, room_id, message, timestamp_s, sub_room});
+        else
+            db.execute("INSERT INTO chatroom_history (hist_id, room_id, message, timestamp) VALUES (?, ?, ?, ?)",
+                       {id, room_id, message, timestamp_s});
+    };
+    try {
+        insert(json);
+    } catch (const db::Error& e) {
+        // DESIGN.md D13: a utf8 (3-byte) column refuses emoji; keep the message, not the emoji.
+        if (e.code() != ER_TRUNCATED_WRONG_VALUE_FOR_FIELD || !text::has_supplementary(json)) throw;
+        insert(text::replace_supplementary(json));
+    }
 }
 
 }  // namespace ilchat::store
