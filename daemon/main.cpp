@@ -12,7 +12,9 @@
 #include "common/log/logging.h"
 #include "common/version.h"
 #include "daemon/chat/backend_api.h"
+#include "daemon/chat/im_chat.h"
 #include "daemon/chat/room_chat.h"
+#include "daemon/store/im_store.h"
 #include "daemon/store/database_worker.h"
 #include "daemon/store/room_store.h"
 #include "daemon/net/http_exchange.h"
@@ -38,6 +40,7 @@ struct PreparedClient {
     ilchat::store::RoomSchema schema;
     std::vector<std::int64_t> room_ids;
     std::vector<ilchat::store::PrivateRoom> private_rooms;
+    std::vector<ilchat::store::StoredConversation> conversations;
 };
 
 ilchat::db::Endpoint endpoint_of(const ilchat::config::ClientConfig& client) {
@@ -62,6 +65,10 @@ std::optional<std::vector<PreparedClient>> prepare_databases(const ilchat::confi
             p.room_ids = ilchat::store::load_room_ids(db);
             if (p.schema.private_rooms) p.private_rooms = ilchat::store::load_private_rooms(db);
             spdlog::info("Preload Data for {} finished!", client.name);
+            spdlog::info("PreloadConversations for {}", client.name);
+            ilchat::store::load_conversations(db, [&p](ilchat::store::StoredConversation c) {
+                p.conversations.push_back(std::move(c));
+            });
             prepared.push_back(std::move(p));
         } catch (const ilchat::db::Error& e) {
             spdlog::error("Database for {}: {}", client.name, e.what());
@@ -118,6 +125,7 @@ int serve(const ilchat::config::ConfigSet& set) {
                                                      std::chrono::milliseconds(server.disconnect_grace)};
     std::vector<std::unique_ptr<ilchat::store::DatabaseWorker>> workers;
     std::vector<std::unique_ptr<ilchat::chat::RoomChat>> room_chats;
+    std::vector<std::unique_ptr<ilchat::chat::ImChat>> im_chats;
     std::vector<ilchat::chat::BackendApi::Client> backend_clients;
     for (size_t i = 0; i < set.clients.size(); ++i) {
         const auto& client = set.clients[i];
@@ -127,8 +135,16 @@ int serve(const ilchat::config::ConfigSet& set) {
             room_options, network.context()));
         for (auto id : (*prepared)[i].room_ids) rooms->add_main_room(id);
         for (const auto& room : (*prepared)[i].private_rooms) rooms->add_private_room(room);
-        socketio.add_namespace("/" + client.name + "-im");
-        backend_clients.push_back({client, rooms.get()});
+        auto& im = im_chats.emplace_back(std::make_unique<ilchat::chat::ImChat>(
+            client.name, socketio.add_namespace("/" + client.name + "-im"), *workers.back(), network.mailbox(),
+            ilchat::chat::ImChatOptions{server.html_escape}, network.context()));
+        for (const auto& row : (*prepared)[i].conversations)
+            if (!im->add_stored_conversation(row))
+                spdlog::warn("PreloadConversations for {}: skipped conversation {} with malformed participants",
+                             client.name, row.id);
+        spdlog::info("SetupNamespace IM: {}-im! {} conversations", client.name, im->conversation_count());
+        im->start_preference_refresh();
+        backend_clients.push_back({client, rooms.get(), im.get()});
     }
 
     auto backend = std::make_shared<ilchat::chat::BackendApi>(std::move(backend_clients));
@@ -157,6 +173,7 @@ int serve(const ilchat::config::ConfigSet& set) {
     spdlog::info("The Server is Ready to use! Listening on: {}://{}:{}", server.protocol, resolved.ip, server.port);
     network.run();
     room_chats.clear();
+    im_chats.clear();
     workers.clear();  // writes what is queued
     disconnect_all_users(set);
     spdlog::info("Server stopped");

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/text/json.h"
+#include "daemon/chat/im_chat.h"
 #include "daemon/chat/room_chat.h"
 #include "daemon/net/engineio_packet.h"
 
@@ -48,6 +49,10 @@ HttpResponse kick8(const Call& c) { return c.client.rooms->kick(c.params[0], c.p
 HttpResponse ban(const Call& c) { return c.client.rooms->ban(c.params[0], user(c.params[1])); }
 HttpResponse ban8(const Call& c) { return c.client.rooms->ban(c.params[0], user(c.params[2])); }
 HttpResponse get_rooms(const Call& c) { return c.client.rooms->get_rooms(); }
+HttpResponse user_config_change(const Call& c) {
+    if (!c.client.im) return HttpResponse::json_error(503, "Namespace not ready");
+    return c.client.im->user_config_change(c.request.query_value("message"));
+}
 HttpResponse post(const Call&) {
     spdlog::trace("Not Supported Action Post");
     return json_ok(R"({"success":true})");
@@ -56,7 +61,7 @@ HttpResponse post(const Call&) {
 using S = BackendApi::Shape;
 
 // ILIAS >= 9 shapes first; the ILIAS <= 8 shape of a room route has the subRoomId after the roomId.
-const std::array<BackendApi::Route, 19> route_table{{
+const std::array<BackendApi::Route, 20> route_table{{
     {"Heartbeat", 0, S::any, false, true, heartbeat, "Heartbeat/<name>: liveness check"},
     {"Connect", 2, S::any, false, false, connect, "Connect/<name>/<roomId>/<userId>: register a user"},
     {"EnterPrivateRoom", 2, S::ilias9, false, false, enter, "EnterPrivateRoom/<name>/<roomId>/<userId>: allow the user into the room"},
@@ -75,6 +80,8 @@ const std::array<BackendApi::Route, 19> route_table{{
     {"Ban", 2, S::ilias9, false, false, ban, "Ban/<name>/<roomId>/<userId>: remove a user from the room and the namespace"},
     {"Ban", 3, S::ilias8, false, false, ban8, "Ban/<name>/<roomId>/<subRoomId>/<userId>"},
     {"GetRooms", 0, S::any, false, false, get_rooms, "GetRooms/<name>: the room ids"},
+    {"UserConfigChange", 0, S::any, false, false, user_config_change,
+     "UserConfigChange/<name>?message={\"<userId>\":{\"acceptsMessages\":bool}}: On-Screen Chat preference changed"},
     {"Post", 1, S::any, false, false, post, "Post/<name>/<roomId>: accepted, does nothing (as in the Node server)"},
 }};
 

@@ -11,6 +11,7 @@
 namespace ilchat::chat {
 
 class RoomChat;
+class ImChat;
 
 // The /backend/<Action>/<namespace>/... API that ILIAS PHP calls (spec section 4). Routes of
 // both ILIAS shapes live in one table, told apart by their number of path segments.
@@ -19,6 +20,7 @@ public:
     struct Client {
         config::ClientConfig config;
         RoomChat* rooms = nullptr;
+        ImChat* im = nullptr;
     };
     explicit BackendApi(std::vector<Client> clients);
 

@@ -6,6 +6,7 @@
 
 #include "common/text/json.h"
 #include "daemon/chat/html_escape.h"
+#include "daemon/chat/logged_in.h"
 
 namespace ilchat::chat {
 
@@ -14,12 +15,6 @@ namespace {
 using net::HttpResponse;
 using net::sio::Event;
 using net::sio::Socket;
-
-// Which subscriber a socket logged in as.
-struct LoggedIn final : Socket::Attachment {
-    explicit LoggedIn(std::int64_t id) : user_id(id) {}
-    std::int64_t user_id;
-};
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -130,8 +125,8 @@ RoomChat::Subscriber* RoomChat::find_subscriber(std::int64_t id) {
 }
 
 RoomChat::Subscriber* RoomChat::subscriber_of(Socket& socket) {
-    auto* logged_in = dynamic_cast<LoggedIn*>(socket.attachment.get());
-    return logged_in ? find_subscriber(logged_in->user_id) : nullptr;
+    const LoggedIn* user = logged_in(socket);
+    return user ? find_subscriber(user->user_id) : nullptr;
 }
 
 RoomChat::Room* RoomChat::find_room(const std::string& key) {

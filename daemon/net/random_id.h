@@ -8,4 +8,7 @@ namespace ilchat::net {
 // and socket ids. Unguessable, so a sid cannot be hijacked by guessing it.
 std::string random_id();
 
+// A random (version 4) UUID in its usual text form: On-Screen Chat conversation and message ids.
+std::string uuid_v4();
+
 }  // namespace ilchat::net

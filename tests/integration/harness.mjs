@@ -2,6 +2,7 @@
 // MariaDB started by tests/env/mariadb.sh, free ports, raw HTTP.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -137,4 +138,65 @@ export function parseHttpResponse(text) {
     headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
   }
   return { statusLine, status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') };
+}
+
+// GET /backend/<route> the way ILIAS PHP calls it (Connection: close, JSON content type, Basic
+// auth from `key`/`secret`, or a raw `authorization` header value); `route` must already be
+// URL-encoded. Resolves with { status, headers, body } (body as text).
+export function backendGet(port, route, { key, secret, authorization, host = '127.0.0.1', timeoutMs = 5000 } = {}) {
+  const headers = { Connection: 'close', 'Content-Type': 'application/json; charset=utf-8' };
+  if (authorization !== undefined) headers.Authorization = authorization;
+  else if (key !== undefined) headers.Authorization = `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host, port, path: `/backend/${route}`, method: 'GET', headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    request.on('error', reject);
+    request.setTimeout(timeoutMs, () => request.destroy(new Error(`GET /backend/${route} timed out`)));
+    request.end();
+  });
+}
+
+// Runs SQL (utf8mb4) and returns the rows as arrays of strings (SQL NULL as null). Rows whose only
+// column is the empty string are not returned.
+export function sqlRows(database, statement) {
+  const out = execFileSync(path.join(sourceDir, 'tests', 'env', 'mariadb.sh'),
+    ['sql', mariadbDir, '--batch', '--skip-column-names', '--default-character-set=utf8mb4', database, '-e', statement],
+    { encoding: 'utf8' });
+  const unescape = (v) => v.replace(/\\(.)/g, (_, c) => ({ n: '\n', t: '\t', 0: '\0', '\\': '\\' })[c] ?? c);
+  return out.split('\n').filter((line) => line !== '')
+    .map((line) => line.split('\t').map((v) => (v === 'NULL' ? null : unescape(v))));
+}
+
+// Records every event a socket.io-client socket receives (call right after io()). next() takes
+// the first not yet taken matching event (waiting for it), none() checks that none arrives.
+export function recordEvents(socket) {
+  const entries = [];
+  socket.onAny((event, ...args) => entries.push({ event, args, taken: false }));
+  const find = (event, match) => entries.find((e) => !e.taken && e.event === event && match(...e.args));
+  const seen = () => JSON.stringify(entries.map((e) => [e.event, ...e.args]));
+  return {
+    entries,
+    async next(event, { match = () => true, timeoutMs = 3000, what = '' } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const entry = find(event, match);
+        if (entry) {
+          entry.taken = true;
+          return entry.args;
+        }
+        if (Date.now() > deadline) throw new Error(`no '${event}' ${what}within ${timeoutMs} ms; received: ${seen()}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+    async none(event, { match = () => true, withinMs = 300, what = '' } = {}) {
+      await new Promise((r) => setTimeout(r, withinMs));
+      const entry = find(event, match);
+      if (entry) throw new Error(`unexpected '${event}' ${what}: ${JSON.stringify(entry.args)}`);
+    },
+    clear() { entries.length = 0; },
+  };
 }

@@ -1,0 +1,571 @@
+#include "daemon/chat/im_chat.h"
+
+#include <algorithm>
+#include <ctime>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include "common/text/json.h"
+#include "daemon/chat/html_escape.h"
+#include "daemon/chat/logged_in.h"
+#include "daemon/net/random_id.h"
+
+namespace ilchat::chat {
+
+namespace {
+
+using net::HttpResponse;
+using net::sio::Event;
+using net::sio::Socket;
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+void put_string(Writer& w, std::string_view text) { w.String(text.data(), static_cast<rapidjson::SizeType>(text.size())); }
+
+// {"id":6,"name":"root"}
+std::string participant_json(std::int64_t id, std::string_view name) {
+    rapidjson::StringBuffer buffer;
+    Writer w(buffer);
+    w.StartObject();
+    w.Key("id");
+    w.Int64(id);
+    w.Key("name");
+    put_string(w, name);
+    w.EndObject();
+    return buffer.GetString();
+}
+
+// Argument i as an integer (number or numeric string); absent or null: nothing.
+std::optional<std::int64_t> int_arg(const Event& e, std::size_t i) {
+    if (e.arg_count() <= i || e.arg(i).IsNull()) return std::nullopt;
+    return text::integer_of(e.arg(i));
+}
+
+std::optional<std::string> string_arg(const Event& e, std::size_t i) {
+    if (e.arg_count() <= i || !e.arg(i).IsString()) return std::nullopt;
+    return std::string(e.arg(i).GetString(), e.arg(i).GetStringLength());
+}
+
+// A message row as the Node server hands it out: the columns plus camel-case aliases.
+void write_row(Writer& w, const store::StoredMessage& m) {
+    w.StartObject();
+    w.Key("id");
+    put_string(w, m.id);
+    w.Key("conversation_id");
+    put_string(w, m.conversation_id);
+    w.Key("user_id");
+    w.Int64(m.user_id);
+    w.Key("message");
+    put_string(w, m.message);
+    w.Key("timestamp");
+    w.Int64(m.timestamp);
+    w.Key("userId");
+    w.Int64(m.user_id);
+    w.Key("conversationId");
+    put_string(w, m.conversation_id);
+    w.EndObject();
+}
+
+// {conversationId, userId, message, timestamp, id} (+ ignoredParticipants).
+std::string message_object(const store::StoredMessage& m, const std::vector<std::int64_t>& ignored = {}) {
+    rapidjson::StringBuffer buffer;
+    Writer w(buffer);
+    w.StartObject();
+    w.Key("conversationId");
+    put_string(w, m.conversation_id);
+    w.Key("userId");
+    w.Int64(m.user_id);
+    w.Key("message");
+    put_string(w, m.message);
+    w.Key("timestamp");
+    w.Int64(m.timestamp);
+    w.Key("id");
+    put_string(w, m.id);
+    if (!ignored.empty()) {
+        w.Key("ignoredParticipants");
+        w.StartObject();
+        for (auto id : ignored) {
+            std::string key = std::to_string(id);
+            put_string(w, key);
+            w.Int64(id);
+        }
+        w.EndObject();
+    }
+    w.EndObject();
+    return buffer.GetString();
+}
+
+// Milliseconds to the next :00, :20 or :40 of the local clock.
+std::chrono::milliseconds until_next_twenty_minutes() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t t = std::chrono::system_clock::to_time_t(now);
+    std::tm local{};
+    localtime_r(&t, &local);
+    const auto ms_in_second =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    const long seconds_left = (20 - local.tm_min % 20) * 60L - local.tm_sec;
+    return std::chrono::milliseconds(seconds_left * 1000 - ms_in_second);
+}
+
+}  // namespace
+
+bool ImChat::Conversation::has(std::int64_t user) const {
+    return std::find(participants.begin(), participants.end(), user) != participants.end();
+}
+
+ImChat::ImChat(std::string client_name, net::sio::Namespace& nsp, store::DatabaseWorker& database, Mailbox& network,
+               ImChatOptions options, lws_context* context)
+    : client_name_(std::move(client_name)),
+      nsp_(nsp),
+      database_(database),
+      network_(network),
+      options_(options),
+      preference_timer_(context, [this] {
+          query<std::unordered_set<std::int64_t>>(store::accepting_users,
+                                                  [this](auto accepting) { apply_preferences(accepting); });
+          schedule_preference_refresh();
+      }) {
+    nsp_.on_connect([](Socket& socket) { spdlog::debug("New IM Connection with SocketId: {}", socket.id()); });
+    nsp_.on("login", [this](Socket& s, const Event& e) { on_login(s, e); });
+    nsp_.on("conversations", [this](Socket& s, const Event&) { on_conversations(s); });
+    nsp_.on("conversation", [this](Socket& s, const Event& e) { on_conversation(s, e); });
+    nsp_.on("addUser", [this](Socket& s, const Event& e) { on_add_user(s, e); });
+    nsp_.on("removeUser", [this](Socket& s, const Event& e) { on_remove_user(s, e); });
+    nsp_.on("message", [this](Socket& s, const Event& e) { on_message(s, e); });
+    nsp_.on("history", [this](Socket& s, const Event& e) { on_history(s, e); });
+    nsp_.on("activity", [this](Socket& s, const Event& e) { on_activity(s, e); });
+    nsp_.on("closeConversation", [this](Socket& s, const Event& e) { on_close_conversation(s, e); });
+    nsp_.on("userStartedTyping", [this](Socket& s, const Event& e) { on_typing(s, e, true); });
+    nsp_.on("userStoppedTyping", [this](Socket& s, const Event& e) { on_typing(s, e, false); });
+    nsp_.on_disconnect([this](Socket& s, std::string_view) { on_disconnect(s); });
+}
+
+ImChat::~ImChat() {
+    nsp_.on_connect(nullptr);
+    nsp_.on_disconnect(nullptr);
+}
+
+template <class Result>
+void ImChat::query(std::function<Result(db::Connection&)> run, std::function<void(Result)> then) {
+    std::weak_ptr<bool> alive = alive_;
+    Mailbox* network = &network_;
+    database_.post([run = std::move(run), then = std::move(then), alive, network](db::Connection& db) {
+        auto result = std::make_shared<Result>(run(db));
+        network->post([then, alive, result] {
+            if (alive.lock()) then(std::move(*result));
+        });
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+ImChat::Participant& ImChat::participant(std::int64_t id, std::string_view name) {
+    auto [it, created] = participants_.try_emplace(id);
+    Participant& p = it->second;
+    if (created) {
+        p.id = id;
+        p.accepts_messages = !accepting_ || accepting_->count(id);
+    }
+    if (!name.empty()) p.name = name;
+    return p;
+}
+
+ImChat::Conversation* ImChat::find_conversation(const rapidjson::Value& id) {
+    if (!id.IsString()) return nullptr;
+    auto found = conversations_.find(std::string(id.GetString(), id.GetStringLength()));
+    return found == conversations_.end() ? nullptr : &found->second;
+}
+
+ImChat::Conversation& ImChat::create_conversation(std::vector<std::int64_t> participants, bool is_group) {
+    Conversation c;
+    c.id = net::uuid_v4();
+    c.participants = std::move(participants);
+    c.is_group = is_group;
+    auto& created = conversations_.emplace(c.id, std::move(c)).first->second;
+    // DESIGN.md D16: one INSERT with the whole participant list.
+    write([row = stored(created)](db::Connection& db) { store::insert_conversation(db, row); });
+    return created;
+}
+
+bool ImChat::add_stored_conversation(const store::StoredConversation& row) {
+    rapidjson::Document participants;
+    participants.Parse(row.participants_json.c_str());
+    if (participants.HasParseError() || !participants.IsArray()) return false;
+    Conversation c;
+    c.id = row.id;
+    c.is_group = row.is_group;
+    for (const auto& entry : participants.GetArray()) {
+        if (!entry.IsObject() || !entry.HasMember("id")) return false;
+        auto id = text::integer_of(entry["id"]);
+        if (!id || *id <= 0 || c.has(*id)) continue;
+        std::string_view name = entry.HasMember("name") && entry["name"].IsString()
+                                    ? std::string_view(entry["name"].GetString(), entry["name"].GetStringLength())
+                                    : std::string_view{};
+        participant(*id, name);
+        c.participants.push_back(*id);
+    }
+    conversations_.insert_or_assign(c.id, std::move(c));
+    return true;
+}
+
+store::StoredConversation ImChat::stored(const Conversation& c) const {
+    rapidjson::StringBuffer buffer;
+    Writer w(buffer);
+    w.StartArray();
+    for (auto id : c.participants) {
+        auto found = participants_.find(id);
+        w.StartObject();
+        w.Key("id");
+        w.Int64(id);
+        w.Key("name");
+        put_string(w, found == participants_.end() ? std::string_view{} : std::string_view(found->second.name));
+        w.EndObject();
+    }
+    w.EndArray();
+    return {c.id, c.is_group, buffer.GetString()};
+}
+
+std::string ImChat::conversation_json(const Conversation& c, std::int64_t new_messages) const {
+    rapidjson::StringBuffer buffer;
+    Writer w(buffer);
+    w.StartObject();
+    w.Key("id");
+    put_string(w, c.id);
+    w.Key("participants");
+    const std::string participants = stored(c).participants_json;
+    w.RawValue(participants.data(), participants.size(), rapidjson::kArrayType);
+    w.Key("latestMessage");
+    if (c.latest_message) write_row(w, *c.latest_message);
+    else w.Null();
+    w.Key("numNewMessages");
+    w.Int64(new_messages);
+    w.Key("isGroup");
+    w.Bool(c.is_group);
+    w.EndObject();
+    return buffer.GetString();
+}
+
+void ImChat::emit_to_participant(const Participant& p, std::string_view event, const std::string& json) {
+    std::vector<Socket*> sockets;
+    for (const auto& id : p.sockets)
+        if (Socket* s = nsp_.find(id)) sockets.push_back(s);
+    nsp_.emit_to(sockets, event, json);
+}
+
+ImChat::Participant* ImChat::actor(Socket& socket, std::optional<std::int64_t> claimed_user, std::string_view event) {
+    const LoggedIn* user = logged_in(socket);
+    if (!user) {
+        spdlog::warn("IM {} ignored in namespace {}-im: socket not logged in", event, client_name_);
+        return nullptr;
+    }
+    if (claimed_user && *claimed_user != user->user_id) {
+        // DESIGN.md D5: a socket acts only as the participant it logged in as.
+        spdlog::warn("IM {} ignored in namespace {}-im: socket of user {} claims to be user {}", event, client_name_,
+                     user->user_id, *claimed_user);
+        return nullptr;
+    }
+    auto found = participants_.find(user->user_id);
+    return found == participants_.end() ? nullptr : &found->second;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+void ImChat::on_login(Socket& socket, const Event& event) {
+    auto id = int_arg(event, 0);
+    if (!id || *id <= 0) {
+        spdlog::warn("IM login ignored in namespace {}-im: no user id", client_name_);
+        return;
+    }
+    Participant& p = participant(*id, string_arg(event, 1).value_or(""));
+    if (std::find(p.sockets.begin(), p.sockets.end(), socket.id()) == p.sockets.end()) p.sockets.push_back(socket.id());
+    p.online = true;
+    socket.attachment = std::make_unique<LoggedIn>(p.id);
+    socket.emit("login", participant_json(p.id, p.name));
+    spdlog::info("Participant {} connected for namespace {}-im", p.name, client_name_);
+    on_conversations(socket);
+}
+
+void ImChat::on_conversations(Socket& socket) {
+    Participant* p = actor(socket, std::nullopt, "conversations");
+    if (!p) return;
+    struct State {
+        std::string id;
+        bool closed = false;
+        std::optional<store::StoredMessage> latest;
+        std::int64_t unread = 0;
+    };
+    std::vector<std::string> ids;
+    for (const auto& [id, c] : conversations_)
+        if (c.has(p->id)) ids.push_back(id);
+    const std::int64_t user = p->id;
+    query<std::vector<State>>(
+        [ids, user](db::Connection& db) {
+            std::vector<State> states;
+            for (const auto& id : ids) {
+                auto activity = store::activity(db, id, user);
+                states.push_back({id, activity && activity->is_closed, store::latest_message(db, id),
+                                  store::count_unread(db, id, user)});
+            }
+            return states;
+        },
+        [this, user](std::vector<State> states) {
+            auto p = participants_.find(user);
+            if (p == participants_.end()) return;
+            for (auto& state : states) {
+                auto c = conversations_.find(state.id);
+                if (c == conversations_.end()) continue;
+                c->second.latest_message = std::move(state.latest);
+                // Closed conversations come back only when a 1:1 has unread messages.
+                if (!state.closed || (state.unread > 0 && !c->second.is_group))
+                    emit_to_participant(p->second, "conversation", conversation_json(c->second, state.unread));
+            }
+        });
+}
+
+void ImChat::on_conversation(Socket& socket, const Event& event) {
+    Participant* requester = actor(socket, std::nullopt, "conversation");
+    if (!requester || event.arg_count() < 1 || !event.arg(0).IsArray()) return;
+    std::vector<std::int64_t> ids;
+    for (const auto& entry : event.arg(0).GetArray()) {
+        if (!entry.IsObject() || !entry.HasMember("id")) {
+            spdlog::warn("Cannot initiate conversation, non object passed: {}", text::to_json(entry));
+            return;
+        }
+        auto id = text::integer_of(entry["id"]);
+        if (!id || *id <= 0 || std::find(ids.begin(), ids.end(), *id) != ids.end()) continue;
+        participant(*id, entry.HasMember("name") && entry["name"].IsString() ? entry["name"].GetString() : "");
+        ids.push_back(*id);
+    }
+    if (std::find(ids.begin(), ids.end(), requester->id) == ids.end()) {
+        spdlog::warn("IM conversation ignored in namespace {}-im: user {} is not among the participants",
+                     client_name_, requester->id);
+        return;
+    }
+    // DESIGN.md D6: the conversation with exactly these participants.
+    std::vector<std::int64_t> wanted = ids;
+    std::sort(wanted.begin(), wanted.end());
+    Conversation* match = nullptr;
+    for (auto& [id, c] : conversations_) {
+        std::vector<std::int64_t> have = c.participants;
+        std::sort(have.begin(), have.end());
+        if (!have.empty() && have == wanted) {
+            match = &c;
+            break;
+        }
+    }
+    Conversation& c = match ? *match : create_conversation(ids, ids.size() > 2);
+    const std::string id = c.id;
+    const std::int64_t user = requester->id;
+    query<std::optional<store::StoredMessage>>(
+        [id](db::Connection& db) { return store::latest_message(db, id); },
+        [this, id, user](std::optional<store::StoredMessage> latest) {
+            auto c = conversations_.find(id);
+            auto p = participants_.find(user);
+            if (c == conversations_.end() || p == participants_.end()) return;
+            if (latest) c->second.latest_message = std::move(latest);
+            emit_to_participant(p->second, "conversation-init", conversation_json(c->second));
+        });
+}
+
+void ImChat::on_add_user(Socket& socket, const Event& event) {
+    Participant* requester = actor(socket, std::nullopt, "addUser");
+    auto user_id = int_arg(event, 1);
+    auto name = string_arg(event, 2);
+    Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
+    if (!requester || !user_id || *user_id <= 0 || !name || !c || !c->has(requester->id)) return;
+    if (c->has(*user_id)) {
+        spdlog::info("IM addUser: user {} is already in conversation {}", *user_id, c->id);
+        return;
+    }
+    Participant& added = participant(*user_id, *name);
+    Conversation* target = c;
+    if (!c->is_group) {
+        // A 1:1 conversation stays as it is; the group is a new conversation.
+        std::vector<std::int64_t> members = c->participants;
+        members.push_back(added.id);
+        target = &create_conversation(members, true);
+    } else {
+        target->participants.push_back(added.id);
+        write([row = stored(*target)](db::Connection& db) { store::update_conversation(db, row); });
+    }
+    write([id = target->id, members = target->participants](db::Connection& db) {
+        for (auto member : members) store::track_activity(db, id, member, 0);
+    });
+    const std::string json = conversation_json(*target);
+    emit_to_participant(*requester, "conversation", json);
+    socket.emit("addUser", json);
+}
+
+void ImChat::on_remove_user(Socket& socket, const Event& event) {
+    Participant* requester = actor(socket, std::nullopt, "removeUser");
+    auto user_id = int_arg(event, 1);
+    Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
+    // DESIGN.md D17: only a participant may remove someone.
+    if (!requester || !user_id || !c || !c->has(requester->id) || !c->has(*user_id)) return;
+    c->participants.erase(std::remove(c->participants.begin(), c->participants.end(), *user_id), c->participants.end());
+    write([row = stored(*c)](db::Connection& db) { store::update_conversation(db, row); });
+    const std::string json = conversation_json(*c);
+    emit_to_participant(*requester, "removeUser", json);
+    for (auto member : c->participants) {
+        const Participant& p = participants_.at(member);
+        if (p.accepts_messages) emit_to_participant(p, "conversation", json);
+    }
+}
+
+void ImChat::on_message(Socket& socket, const Event& event) {
+    auto user_id = int_arg(event, 1);
+    Participant* sender = user_id ? actor(socket, user_id, "message") : nullptr;
+    Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
+    if (!sender || !c || !c->has(sender->id) || event.arg_count() < 3 || event.arg(2).IsNull()) return;
+    std::string text = event.arg(2).IsString() ? std::string(event.arg(2).GetString(), event.arg(2).GetStringLength())
+                                               : text::to_json(event.arg(2));
+    if (options_.html_escape) text = html_escape(text);
+    store::StoredMessage message{net::uuid_v4(), c->id, sender->id, std::move(text), now_ms()};
+    if (!sender->accepts_messages) {
+        emit_to_participant(*sender, "senderSuppressesMessages", message_object(message));
+        return;
+    }
+    std::vector<std::int64_t> ignored;
+    bool someone_else_accepts = false;
+    for (auto member : c->participants) {
+        const Participant& p = participants_.at(member);
+        if (!p.accepts_messages) ignored.push_back(member);
+        else if (member != sender->id) someone_else_accepts = true;
+    }
+    if (c->is_group || someone_else_accepts)
+        write([message](db::Connection& db) { store::insert_message(db, message); });
+    c->latest_message = message;  // DESIGN.md D7
+    const std::string conversation = conversation_json(*c);
+    const std::string object = message_object(message);
+    for (auto member : c->participants) {
+        const Participant& p = participants_.at(member);
+        if (!p.accepts_messages) continue;
+        emit_to_participant(p, "conversation", conversation);
+        if (p.online) emit_to_participant(p, "message", object);
+    }
+    if (!ignored.empty()) emit_to_participant(*sender, "participantsSuppressedMessages", message_object(message, ignored));
+}
+
+void ImChat::on_history(Socket& socket, const Event& event) {
+    Participant* requester = actor(socket, std::nullopt, "history");
+    Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
+    if (!requester || !c || !c->has(requester->id)) return;
+    const auto oldest = int_arg(event, 1);
+    const bool reverse = event.arg_count() > 2 && event.arg(2).IsBool() && event.arg(2).GetBool();
+    const std::string id = c->id;
+    const std::int64_t user = requester->id;
+    query<std::vector<store::StoredMessage>>(
+        [id, oldest](db::Connection& db) { return store::message_history(db, id, oldest); },
+        [this, id, user, oldest, reverse](std::vector<store::StoredMessage> messages) {
+            auto c = conversations_.find(id);
+            auto p = participants_.find(user);
+            if (c == conversations_.end() || p == participants_.end()) return;
+            // The oldest message returned (the client pages on from it), or what was asked for.
+            std::optional<std::int64_t> smallest = oldest;
+            if (!messages.empty())
+                smallest = std::min_element(messages.begin(), messages.end(), [](const auto& a, const auto& b) {
+                               return a.timestamp < b.timestamp;
+                           })->timestamp;
+            if (reverse) std::reverse(messages.begin(), messages.end());
+            std::string json = conversation_json(c->second);
+            json.pop_back();  // the conversation object, extended
+            rapidjson::StringBuffer buffer;
+            Writer w(buffer);
+            w.StartArray();
+            for (const auto& m : messages) write_row(w, m);
+            w.EndArray();
+            json += std::string(",\"messages\":") + buffer.GetString() + ",\"reverseSorting\":" + (reverse ? "true" : "false") +
+                    ",\"oldestMessageTimestamp\":" + (smallest ? std::to_string(*smallest) : "null") + "}";
+            emit_to_participant(p->second, "history", json);
+        });
+}
+
+void ImChat::on_activity(Socket& socket, const Event& event) {
+    auto user_id = int_arg(event, 1);
+    Participant* p = user_id ? actor(socket, user_id, "activity") : nullptr;
+    Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
+    auto timestamp = int_arg(event, 2);
+    if (!p || !c || !c->has(p->id) || !timestamp) return;
+    write([id = c->id, user = p->id, ts = *timestamp](db::Connection& db) { store::track_activity(db, id, user, ts); });
+}
+
+void ImChat::on_close_conversation(Socket& socket, const Event& event) {
+    auto user_id = int_arg(event, 1);
+    Participant* p = user_id ? actor(socket, user_id, "closeConversation") : nullptr;
+    Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
+    if (!p || !c || !c->has(p->id)) return;
+    write([id = c->id, user = p->id, now = now_ms()](db::Connection& db) { store::close_conversation(db, id, user, now); });
+}
+
+void ImChat::on_typing(Socket& socket, const Event& event, bool started) {
+    auto user_id = int_arg(event, 1);
+    Participant* p = user_id ? actor(socket, user_id, started ? "userStartedTyping" : "userStoppedTyping") : nullptr;
+    Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
+    if (!p || !c || !c->has(p->id)) return;
+    const std::string json = "{\"conversation\":" + conversation_json(*c) + ",\"participant\":" +
+                             participant_json(p->id, p->name) + "}";
+    for (auto member : c->participants)
+        if (member != p->id) emit_to_participant(participants_.at(member), started ? "userStartedTyping" : "userStoppedTyping", json);
+}
+
+void ImChat::on_disconnect(Socket& socket) {
+    const LoggedIn* user = logged_in(socket);
+    if (!user) return;
+    auto found = participants_.find(user->user_id);
+    if (found == participants_.end()) return;
+    auto& sockets = found->second.sockets;
+    sockets.erase(std::remove(sockets.begin(), sockets.end(), socket.id()), sockets.end());
+    if (sockets.empty()) found->second.online = false;  // DESIGN.md D7
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preferences
+
+void ImChat::apply_preferences(const std::unordered_set<std::int64_t>& accepting) {
+    spdlog::info("Finished fetching user settings for namespace {}-im", client_name_);
+    accepting_ = accepting;
+    for (auto& [id, p] : participants_) p.accepts_messages = accepting.count(id) > 0;
+}
+
+void ImChat::start_preference_refresh() {
+    spdlog::info("Started fetching user settings for namespace {}-im", client_name_);
+    query<std::unordered_set<std::int64_t>>(store::accepting_users,
+                                            [this](auto accepting) { apply_preferences(accepting); });
+    schedule_preference_refresh();
+}
+
+void ImChat::schedule_preference_refresh() { preference_timer_.start(until_next_twenty_minutes()); }
+
+HttpResponse ImChat::user_config_change(std::string_view message_json) {
+    rapidjson::Document settings;
+    settings.Parse(message_json.data(), message_json.size());
+    if (settings.HasParseError() || !settings.IsObject())
+        return HttpResponse::json_error(400, "message must be a JSON object");
+    for (const auto& [key, value] : settings.GetObject()) {
+        auto id = text::integer_of(std::string_view(key.GetString(), key.GetStringLength()));
+        if (!id) continue;
+        bool accepts = false;
+        if (value.IsObject())
+            if (auto a = value.FindMember("acceptsMessages"); a != value.MemberEnd())
+                accepts = a->value.IsBool() ? a->value.GetBool() : text::integer_of(a->value).value_or(0) != 0;
+        if (accepting_) {
+            if (accepts) accepting_->insert(*id);
+            else accepting_->erase(*id);
+        }
+        if (auto p = participants_.find(*id); p != participants_.end()) {
+            p->second.accepts_messages = accepts;
+            spdlog::info("Received settings update for user with id '{}': {{\"acceptsMessages\":{}}}", *id, accepts);
+        }
+    }
+    return HttpResponse{200, "application/json; charset=utf-8", {}, R"({"status":200})"};
+}
+
+}  // namespace ilchat::chat

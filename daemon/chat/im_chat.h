@@ -1,0 +1,105 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "common/thread/mailbox.h"
+#include "daemon/net/http_message.h"
+#include "daemon/net/loop_timer.h"
+#include "daemon/net/socketio_server.h"
+#include "daemon/store/database_worker.h"
+#include "daemon/store/im_store.h"
+
+namespace ilchat::chat {
+
+struct ImChatOptions {
+    bool html_escape = true;  // DESIGN.md D10, as for the rooms
+};
+
+// The On-Screen Chat of one ILIAS client (namespace /<name>-im; spec 5.4, 6.4.3, 6.6 and DESIGN.md
+// D5-D7, D16, D17): participants, conversations, their events and persistence. Lives on the
+// network loop; queries run on the client's database worker and answer through the mailbox.
+class ImChat {
+public:
+    ImChat(std::string client_name, net::sio::Namespace& nsp, store::DatabaseWorker& database, Mailbox& network,
+           ImChatOptions options, lws_context* context);
+    ~ImChat();
+
+    // Preload (spec 6.5): false when the row is malformed (then it is skipped).
+    bool add_stored_conversation(const store::StoredConversation& stored);
+    std::size_t conversation_count() const { return conversations_.size(); }
+
+    // Backend UserConfigChange: {"<userId>": {"acceptsMessages": bool}, ...}.
+    net::HttpResponse user_config_change(std::string_view message_json);
+
+    // Reads usr_pref now and then on every :00, :20 and :40 of the local clock (spec 6.6).
+    void start_preference_refresh();
+
+private:
+    struct Participant {
+        std::int64_t id = 0;
+        std::string name;
+        bool online = false;
+        bool accepts_messages = true;
+        std::vector<std::string> sockets;
+    };
+    struct Conversation {
+        std::string id;
+        std::vector<std::int64_t> participants;  // in the order they joined
+        bool is_group = false;
+        std::optional<store::StoredMessage> latest_message;
+        bool has(std::int64_t user) const;
+    };
+
+    void on_login(net::sio::Socket& socket, const net::sio::Event& event);
+    void on_conversations(net::sio::Socket& socket);
+    void on_conversation(net::sio::Socket& socket, const net::sio::Event& event);
+    void on_add_user(net::sio::Socket& socket, const net::sio::Event& event);
+    void on_remove_user(net::sio::Socket& socket, const net::sio::Event& event);
+    void on_message(net::sio::Socket& socket, const net::sio::Event& event);
+    void on_history(net::sio::Socket& socket, const net::sio::Event& event);
+    void on_activity(net::sio::Socket& socket, const net::sio::Event& event);
+    void on_close_conversation(net::sio::Socket& socket, const net::sio::Event& event);
+    void on_typing(net::sio::Socket& socket, const net::sio::Event& event, bool started);
+    void on_disconnect(net::sio::Socket& socket);
+
+    // The participant a socket logged in as, when `claimed_user` (an argument naming the acting
+    // user) is that participant too (D5); `claimed_user` absent: no such argument.
+    Participant* actor(net::sio::Socket& socket, std::optional<std::int64_t> claimed_user, std::string_view event);
+    Participant& participant(std::int64_t id, std::string_view name);
+    Conversation* find_conversation(const rapidjson::Value& id);
+    Conversation& create_conversation(std::vector<std::int64_t> participants, bool is_group);
+
+    std::string conversation_json(const Conversation& c, std::int64_t new_messages = 0) const;
+    store::StoredConversation stored(const Conversation& c) const;
+    void emit_to_participant(const Participant& p, std::string_view event, const std::string& json);
+    // Runs `query` on the database worker and `then` with its result on the network loop, as
+    // long as this ImChat still exists.
+    template <class Result>
+    void query(std::function<Result(db::Connection&)> query, std::function<void(Result)> then);
+    void write(store::DatabaseWorker::Job job) { database_.post(std::move(job)); }
+    void apply_preferences(const std::unordered_set<std::int64_t>& accepting);
+    void schedule_preference_refresh();
+
+    std::string client_name_;
+    net::sio::Namespace& nsp_;
+    store::DatabaseWorker& database_;
+    Mailbox& network_;
+    ImChatOptions options_;
+    std::unordered_map<std::int64_t, Participant> participants_;
+    std::unordered_map<std::string, Conversation> conversations_;
+    // Who accepted messages at the last usr_pref read; participants created later follow it.
+    std::optional<std::unordered_set<std::int64_t>> accepting_;
+    net::LoopTimer preference_timer_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace ilchat::chat
