@@ -11,4 +11,7 @@ std::string replace_supplementary(std::string_view utf8, char replacement = '?')
 
 bool has_supplementary(std::string_view utf8);
 
+// Well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+bool valid_utf8(std::string_view text);
+
 }  // namespace ilchat::text

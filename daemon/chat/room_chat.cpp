@@ -64,10 +64,17 @@ std::optional<EventRoom> event_room(const Event& event, std::size_t index) {
     return result;
 }
 
-// The room of a backend call: ids are strings there (they come from the URL).
-RoomRef url_room(const std::string& room, const std::optional<std::string>& sub) {
-    RoomRef ref{json_string(room), std::nullopt};
-    if (sub) ref.sub_room_id_json = json_string(*sub);
+// The room of a backend call. The ids come from the URL: most tasks of the Node server parse
+// them into numbers, a few (invite, ban, the disconnect notices) pass the strings on.
+enum class IdForm { number, string };
+
+std::string id_json(const std::string& id, IdForm form) {
+    return form == IdForm::number ? std::to_string(text::integer_of(id).value_or(0)) : json_string(id);
+}
+
+RoomRef url_room(const std::string& room, const std::optional<std::string>& sub, IdForm form = IdForm::number) {
+    RoomRef ref{id_json(room, form), std::nullopt};
+    if (sub) ref.sub_room_id_json = id_json(*sub, form);
     return ref;
 }
 
@@ -165,8 +172,7 @@ void RoomChat::cancel_grace(std::int64_t user_id) {
     if (auto found = grace_timers_.find(user_id); found != grace_timers_.end()) found->second->cancel();
 }
 
-void RoomChat::persist(std::int64_t room_id, std::int64_t sub_id, const std::string& json) {
-    const std::int64_t seconds = now_ms() / 1000;
+void RoomChat::persist(std::int64_t room_id, std::int64_t sub_id, const std::string& json, std::int64_t seconds) {
     database_.post([schema = schema_, room_id, sub_id, json, seconds](db::Connection& db) {
         store::persist_message(db, schema, room_id, sub_id, json, seconds);
     });
@@ -274,7 +280,7 @@ void RoomChat::on_message(Socket& socket, const Event& event) {
     } else {
         nsp_.emit_to_room(room->key, "message", message);
     }
-    persist(where->room_id, where->sub_id, build(ts / 1000));
+    persist(where->room_id, where->sub_id, build(ts / 1000), ts / 1000);
     spdlog::debug("Message send to room {} of namespace {}", room->key, client_name_);
 }
 
@@ -401,16 +407,16 @@ HttpResponse RoomChat::invite(const std::string& room_id, const SubRoom& sub_id,
     if (!room) return HttpResponse::json_error(404, "Unknown room");
     Subscriber& invitee = subscribers_.try_emplace(invited_id, Subscriber{invited_id, {}, std::nullopt, {}}).first->second;
     room->subscribers.insert(invited_id);
-    const auto ref = url_room(room_id, sub_id);
+    const auto ref = url_room(room_id, sub_id, IdForm::string);
     const std::int64_t ts = now_ms();
-    Subscriber* inviter = find_subscriber(user_id);
-    if (inviter) emit_to_subscriber(*inviter, "notice", notice(ts, ref, "user_invited", std::nullopt));
-    emit_to_subscriber(invitee, "user_invited", invite_action(ts, ref, room->title, room->owner));
-    // DESIGN.md D14: the intended data, not the original's -1.
-    emit_to_subscriber(invitee, "notice",
-                       notice(ts, ref, "user_invited_self",
-                              json_object({{"user", json_string(inviter ? inviter->name : std::string())},
-                                           {"room", json_string(room->title)}})));
+    if (Subscriber* inviter = find_subscriber(user_id)) {
+        emit_to_subscriber(*inviter, "notice", notice(ts, ref, "user_invited", std::nullopt));
+        emit_to_subscriber(invitee, "user_invited", invite_action(ts, ref, room->title, room->owner));
+        // DESIGN.md D14: the intended data, not the original's -1.
+        emit_to_subscriber(invitee, "notice",
+                           notice(ts, ref, "user_invited_self",
+                                  json_object({{"user", json_string(inviter->name)}, {"room", json_string(room->title)}})));
+    }
     return sub_id ? success_with_sub_room(json_string(*sub_id)) : success();
 }
 

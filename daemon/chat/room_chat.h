@@ -68,7 +68,7 @@ private:
     struct Room {
         std::string key;  // "<roomId>_<subRoomId>", also the socket.io room name
         std::string title = "Main";
-        std::string owner;
+        std::optional<std::string> owner;  // null for preloaded main rooms
         std::set<std::int64_t> subscribers;  // allowed in the room (EnterPrivateRoom, invite)
         std::vector<std::int64_t> joined;    // entered through a socket, in order
         bool is_joined(std::int64_t id) const;
@@ -92,7 +92,7 @@ private:
     void emit_to_subscriber(const Subscriber& s, std::string_view event, const std::string& json);
     void emit_userlist(const Room& room, const RoomRef& ref);
     void cancel_grace(std::int64_t user_id);
-    void persist(std::int64_t room_id, std::int64_t sub_id, const std::string& json);
+    void persist(std::int64_t room_id, std::int64_t sub_id, const std::string& json, std::int64_t seconds);
 
     std::string client_name_;
     net::sio::Namespace& nsp_;

@@ -128,9 +128,11 @@ std::string plain_action(std::int64_t timestamp, const RoomRef& room, std::strin
     return o.done();
 }
 
-std::string invite_action(std::int64_t timestamp, const RoomRef& room, std::string_view title, std::string_view owner) {
+std::string invite_action(std::int64_t timestamp, const RoomRef& room, std::string_view title,
+                          const std::optional<std::string>& owner) {
     ObjectWriter o;
-    o.base(timestamp, room, "user_invited", "user_invited").string("title", title).string("owner", owner);
+    o.base(timestamp, room, "user_invited", "user_invited").string("title", title);
+    o.raw("owner", owner ? json_string(*owner) : "null");
     return o.done();
 }
 

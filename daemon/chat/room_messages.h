@@ -33,7 +33,8 @@ std::string userlist(std::int64_t timestamp, const RoomRef& room, const std::vec
 std::string enter_action(std::int64_t timestamp, const RoomRef& room, const SubscriberView& subscriber);
 // clear, userjustkicked, private_room_deleted: type and content only.
 std::string plain_action(std::int64_t timestamp, const RoomRef& room, std::string_view type, std::string_view content);
-std::string invite_action(std::int64_t timestamp, const RoomRef& room, std::string_view title, std::string_view owner);
+std::string invite_action(std::int64_t timestamp, const RoomRef& room, std::string_view title,
+                          const std::optional<std::string>& owner);
 std::string typing(std::int64_t timestamp, const RoomRef& room, bool started, const SubscriberView& subscriber);
 std::string create_action(std::int64_t timestamp, const RoomRef& room, std::string_view title, std::string_view owner_id);
 

@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
+#include "common/text/utf8.h"
 #include "daemon/net/engineio_packet.h"
 #include "daemon/net/http_exchange.h"
 #include "daemon/net/random_id.h"
@@ -87,7 +88,9 @@ std::string_view describe(CloseReason reason) {
 void mount(HttpRouter& router, const std::string& prefix, Server& server) {
     router.add(
         prefix, [&server](const HttpRequest& request, HttpExchange& exchange) { return server.handle_http(request, exchange); },
-        [&server](const HttpRequest& request, lws* wsi) { return server.accept_websocket(request, wsi); });
+        [&server](const HttpRequest& request, lws* wsi) { return server.accept_websocket(request, wsi); },
+        server.settings().max_payload,
+        [&server](const HttpRequest& request, HttpExchange& exchange) { return server.post_started(request, exchange); });
 }
 
 SharedFrame message_frame(std::string_view data, bool binary) {
@@ -159,7 +162,7 @@ void Session::send(const SharedFrame& frame) {
         close(CloseReason::slow_consumer);
         return;
     }
-    if (parked_ && !probed_) flush_poll();
+    if (!probed_) flush_poll();
 }
 
 void Session::schedule_ping() { ping_timer_.start(server_.settings().ping_interval); }
@@ -171,8 +174,13 @@ void Session::send_ping() {
     send(ping_frame);
 }
 
+bool Session::parked_alive() {
+    if (parked_ && !parked_->peer_still_there()) parked_ = nullptr;
+    return parked_ != nullptr;
+}
+
 void Session::release_parked(const SharedFrame& frame) {
-    if (!parked_) return;
+    if (!parked_alive()) return;
     HttpExchange* exchange = std::exchange(parked_, nullptr);
     HttpResponse response;
     response.content_type = "text/plain; charset=UTF-8";
@@ -183,7 +191,7 @@ void Session::release_parked(const SharedFrame& frame) {
 }
 
 void Session::flush_poll() {
-    if (!parked_ || queue_.empty()) return;
+    if (queue_.empty() || !parked_alive()) return;
     std::string body;
     for (size_t i = 0; i < queue_.size(); ++i) {
         if (i) body += record_separator;
@@ -197,7 +205,7 @@ void Session::flush_poll() {
 }
 
 std::optional<HttpResponse> Session::poll(const HttpRequest& request, HttpExchange& exchange) {
-    if (parked_) {
+    if (parked_alive()) {
         // Two long-polls at once: the client is confused or hostile; engine.io drops the session.
         HttpResponse error = error_response(request, ErrorCode::bad_request);
         close(CloseReason::transport_close);
@@ -211,14 +219,28 @@ std::optional<HttpResponse> Session::poll(const HttpRequest& request, HttpExchan
     return std::nullopt;
 }
 
+std::optional<HttpResponse> Session::post_started(const HttpRequest& request, HttpExchange& exchange) {
+    if (receiving_post_) {
+        HttpResponse error = error_response(request, ErrorCode::bad_request);
+        close(CloseReason::transport_close);
+        return error;
+    }
+    receiving_post_ = true;
+    exchange.on_abandon([&server = server_, sid = id_] {
+        if (Session* session = server.find(sid)) session->receiving_post_ = false;
+    });
+    return std::nullopt;
+}
+
 HttpResponse Session::post(const HttpRequest& request) {
-    if (request.body.size() > server_.settings().max_payload) {
+    receiving_post_ = false;
+    if (request.body_too_large || request.body.size() > server_.settings().max_payload) {
         HttpResponse error = error_response(request, ErrorCode::bad_request, 413);
         close(CloseReason::parse_error);
         return error;
     }
     auto packets = decode_payload(request.body);
-    if (!packets || request.content_type.starts_with("application/octet-stream")) {
+    if (!packets || !text::valid_utf8(request.body) || request.content_type.starts_with("application/octet-stream")) {
         HttpResponse error = error_response(request, ErrorCode::bad_request);
         close(CloseReason::parse_error);
         return error;
@@ -350,6 +372,18 @@ void Server::retire(Session& session) {
     retired_.push_back(std::move(found->second));
     sessions_.erase(found);
     reaper_.start(std::chrono::milliseconds(0));
+}
+
+Session* Server::find(const std::string& sid) {
+    auto found = sessions_.find(sid);
+    return found == sessions_.end() ? nullptr : found->second.get();
+}
+
+std::optional<HttpResponse> Server::post_started(const HttpRequest& request, HttpExchange& exchange) {
+    if (request.method != HttpMethod::post || !request.has_query("sid")) return std::nullopt;
+    Session* session = find(request.query_value("sid"));
+    if (!session || session->on_websocket()) return std::nullopt;  // answered with the usual errors
+    return session->post_started(request, exchange);
 }
 
 std::vector<std::pair<std::string, std::string>> Server::cors_headers(const HttpRequest& request) {

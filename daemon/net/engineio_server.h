@@ -66,6 +66,7 @@ public:
 
     // Transport events (called by Server and WebSocketTransport).
     std::optional<HttpResponse> poll(const HttpRequest& request, HttpExchange& exchange);
+    std::optional<HttpResponse> post_started(const HttpRequest& request, HttpExchange& exchange);
     HttpResponse post(const HttpRequest& request);
     void websocket_message(WebSocketTransport& transport, std::string_view data, bool binary);
     void websocket_closed(WebSocketTransport& transport);
@@ -79,6 +80,7 @@ private:
     void flush_poll();
     void finish_upgrade();
     void release_parked(const SharedFrame& frame);
+    bool parked_alive();  // drops a parked poll whose client hung up
     bool over_limits(std::size_t packets, std::size_t bytes) const;
 
     Server& server_;
@@ -87,6 +89,7 @@ private:
     WebSocketTransport* probe_ = nullptr;      // a websocket being upgraded to
     bool probed_ = false;                      // "2probe" answered: polling is paused with noops
     HttpExchange* parked_ = nullptr;           // the long-poll GET waiting for packets
+    bool receiving_post_ = false;              // a POST body is still arriving
     std::vector<std::pair<std::string, std::string>> parked_headers_;
     std::vector<SharedFrame> queue_;           // polling only
     std::size_t queued_bytes_ = 0;
@@ -113,9 +116,12 @@ public:
     Server& operator=(const Server&) = delete;
 
     std::optional<HttpResponse> handle_http(const HttpRequest& request, HttpExchange& exchange);
+    // A POST's headers arrived: a second POST while one is still arriving is refused.
+    std::optional<HttpResponse> post_started(const HttpRequest& request, HttpExchange& exchange);
     WebSocketConnection* accept_websocket(const HttpRequest& request, lws* wsi);
 
     std::size_t session_count() const { return sessions_.size(); }
+    Session* find(const std::string& sid);
     const Settings& settings() const { return settings_; }
     SessionHandler& handler() { return handler_; }
     lws_context* context() const { return context_; }

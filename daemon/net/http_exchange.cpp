@@ -1,6 +1,7 @@
 #include "daemon/net/http_exchange.h"
 
 #include <cctype>
+#include <sys/socket.h>
 #include <vector>
 
 #include <libwebsockets.h>
@@ -48,9 +49,16 @@ std::string query_of(lws* wsi) {
     return query;
 }
 
-bool expects_body(lws* wsi) {
+// The announced body length (0 when none).
+std::size_t content_length(lws* wsi) {
     std::string length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-    return !length.empty() && length != "0";
+    std::size_t n = 0;
+    for (char c : length) {
+        if (c < '0' || c > '9') break;
+        n = n * 10 + static_cast<std::size_t>(c - '0');
+        if (n > (std::size_t{1} << 40)) break;
+    }
+    return n;
 }
 
 }  // namespace
@@ -83,28 +91,43 @@ int HttpExchange::begin(const char* path, const HttpRouter& router) {
     close_after_ = false;
     responding_ = false;
     completing_ = false;
+    dispatched_ = false;
     request_ = read_request_head(wsi_, path ? path : "");
-    if (expects_body(wsi_)) return 0;  // dispatched from body_complete()
+    const std::size_t length = content_length(wsi_);
+    if (length == 0) return dispatch(router);
+    body_limit_ = router.body_limit(request_.path);
+    if (length > body_limit_) return refuse_body(router);
+    if (auto refusal = router.body_start(request_, *this)) {
+        close_after_ = true;
+        dispatched_ = true;
+        return write_head(*refusal);
+    }
+    return 0;  // dispatched from body_complete()
+}
+
+int HttpExchange::refuse_body(const HttpRouter& router) {
+    // Answered before the rest arrives; the connection closes after the answer.
+    request_.body.clear();
+    request_.body_too_large = true;
+    close_after_ = true;
     return dispatch(router);
 }
 
-int HttpExchange::body(const char* data, size_t len, const HttpRouter&) {
-    if (close_after_) return 0;
-    if (request_.body.size() + len > max_body_bytes) {
-        request_.body.clear();
-        respond(HttpResponse::json_error(413, "Payload Too Large"), true);
-        return 0;
-    }
+int HttpExchange::body(const char* data, size_t len, const HttpRouter& router) {
+    if (dispatched_) return 0;
+    if (request_.body.size() + len > body_limit_) return refuse_body(router);
     request_.body.append(data, len);
     return 0;
 }
 
 int HttpExchange::body_complete(const HttpRouter& router) {
-    if (close_after_) return 0;
+    if (dispatched_) return 0;
     return dispatch(router);
 }
 
 int HttpExchange::dispatch(const HttpRouter& router) {
+    dispatched_ = true;
+    abandon_ = nullptr;  // whoever watched the body arrive is done with it
     auto response = router.dispatch(request_, *this);
     if (!response) {
         // Kept for later (a long-poll): no idle timeout while the handler holds it.
@@ -112,6 +135,17 @@ int HttpExchange::dispatch(const HttpRouter& router) {
         return 0;
     }
     return write_head(*response);
+}
+
+bool HttpExchange::peer_still_there() {
+    // libwebsockets does not read a connection whose transaction is open, so a client that hung
+    // up on a kept request shows only as end-of-file waiting in the socket.
+    char byte;
+    const ssize_t n = ::recv(lws_get_socket_fd(wsi_), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n != 0) return true;  // data, or nothing yet (EAGAIN): still connected
+    abandon_ = nullptr;
+    lws_set_timeout(wsi_, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+    return false;
 }
 
 void HttpExchange::respond(const HttpResponse& response, bool close) {

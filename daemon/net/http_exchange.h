@@ -37,18 +37,20 @@ public:
     // For a handler that kept the exchange: answer now; `close` ends the connection afterwards.
     void respond(const HttpResponse& response, bool close = false);
     void on_abandon(std::function<void()> callback) { abandon_ = std::move(callback); }
-
-    // Request bodies above this are refused with 413 (Engine.IO's maxPayload, smaller, is
-    // enforced by the Engine.IO layer; this guards everything else).
-    static constexpr size_t max_body_bytes = 16 * 1024 * 1024;
+    // For a kept exchange: false when the client has hung up meanwhile (the exchange is then
+    // closed and must not be used again).
+    bool peer_still_there();
 
 private:
     int dispatch(const HttpRouter& router);
+    int refuse_body(const HttpRouter& router);
     int write_head(const HttpResponse& response);
 
     lws* wsi_;
     HttpRequest request_;
     std::string pending_body_;
+    std::size_t body_limit_ = 0;
+    bool dispatched_ = false;
     std::function<void()> abandon_;
     bool close_after_ = false;
     bool responding_ = false;  // headers written, body or completion still to come

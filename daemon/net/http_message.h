@@ -19,6 +19,7 @@ struct HttpRequest {
     std::string cors_request_headers;  // Access-Control-Request-Headers of a preflight
     bool wants_close = false;          // "Connection: close" (PHP and node-fetch send it)
     std::string body;
+    bool body_too_large = false;  // over the endpoint's limit: `body` is empty, the rest unread
 
     // The value of `name` in the query ("" when absent), e.g. query_value("sid").
     std::string query_value(std::string_view name) const;

@@ -200,3 +200,18 @@ export function recordEvents(socket) {
     clear() { entries.length = 0; },
   };
 }
+
+// Runs `check` (sync or async; it throws, e.g. with assert, while its condition does not hold)
+// until it passes, and returns its result; after timeoutMs the last failure is thrown. For
+// effects that happen a little later, such as rows a database worker writes.
+export async function eventually(check, { timeoutMs = 3000, intervalMs = 25 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
