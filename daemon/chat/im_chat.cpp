@@ -155,7 +155,7 @@ template <class Result>
 void ImChat::query(std::function<Result(db::Connection&)> run, std::function<void(Result)> then) {
     std::weak_ptr<bool> alive = alive_;
     Mailbox* network = &network_;
-    database_.post([run = std::move(run), then = std::move(then), alive, network](db::Connection& db) {
+    database_.read([run = std::move(run), then = std::move(then), alive, network](db::Connection& db) {
         auto result = std::make_shared<Result>(run(db));
         network->post([then, alive, result] {
             if (alive.lock()) then(std::move(*result));
@@ -173,7 +173,8 @@ ImChat::Participant& ImChat::participant(std::int64_t id, std::string_view name)
         p.id = id;
         p.accepts_messages = !accepting_ || accepting_->count(id);
     }
-    if (!name.empty()) p.name = name;
+    // Only a user's own login renames them; others' requests just introduce unknown users.
+    if (p.name.empty()) p.name = name;
     return p;
 }
 
@@ -284,7 +285,8 @@ void ImChat::on_login(Socket& socket, const Event& event) {
         spdlog::warn("IM login ignored in namespace {}-im: no user id", client_name_);
         return;
     }
-    Participant& p = participant(*id, string_arg(event, 1).value_or(""));
+    Participant& p = participant(*id, {});
+    if (auto name = string_arg(event, 1)) p.name = *name;
     if (std::find(p.sockets.begin(), p.sockets.end(), socket.id()) == p.sockets.end()) p.sockets.push_back(socket.id());
     p.online = true;
     socket.attachment = std::make_unique<LoggedIn>(p.id);
@@ -333,22 +335,28 @@ void ImChat::on_conversations(Socket& socket) {
 void ImChat::on_conversation(Socket& socket, const Event& event) {
     Participant* requester = actor(socket, std::nullopt, "conversation");
     if (!requester || event.arg_count() < 1 || !event.arg(0).IsArray()) return;
-    std::vector<std::int64_t> ids;
+    // The whole request is checked before anyone is created: a refused request changes nothing.
+    std::vector<std::pair<std::int64_t, std::string_view>> requested;
     for (const auto& entry : event.arg(0).GetArray()) {
         if (!entry.IsObject() || !entry.HasMember("id")) {
             spdlog::warn("Cannot initiate conversation, non object passed: {}", text::to_json(entry));
             return;
         }
         auto id = text::integer_of(entry["id"]);
-        if (!id || *id <= 0 || std::find(ids.begin(), ids.end(), *id) != ids.end()) continue;
-        participant(*id, entry.HasMember("name") && entry["name"].IsString() ? entry["name"].GetString() : "");
-        ids.push_back(*id);
+        if (!id || *id <= 0 || std::any_of(requested.begin(), requested.end(), [&](auto& r) { return r.first == *id; }))
+            continue;
+        const auto name = entry.FindMember("name");
+        requested.emplace_back(*id, name != entry.MemberEnd() && name->value.IsString()
+                                        ? std::string_view(name->value.GetString(), name->value.GetStringLength())
+                                        : std::string_view{});
     }
-    if (std::find(ids.begin(), ids.end(), requester->id) == ids.end()) {
+    if (std::none_of(requested.begin(), requested.end(), [&](auto& r) { return r.first == requester->id; })) {
         spdlog::warn("IM conversation ignored in namespace {}-im: user {} is not among the participants",
                      client_name_, requester->id);
         return;
     }
+    std::vector<std::int64_t> ids;
+    for (const auto& [id, name] : requested) ids.push_back(participant(id, name).id);
     // DESIGN.md D6: the conversation with exactly these participants.
     std::vector<std::int64_t> wanted = ids;
     std::sort(wanted.begin(), wanted.end());

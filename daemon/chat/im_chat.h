@@ -85,7 +85,7 @@ private:
     // long as this ImChat still exists.
     template <class Result>
     void query(std::function<Result(db::Connection&)> query, std::function<void(Result)> then);
-    void write(store::DatabaseWorker::Job job) { database_.post(std::move(job)); }
+    void write(store::DatabaseWorker::Job job) { database_.write(std::move(job)); }
     void apply_preferences(const std::unordered_set<std::int64_t>& accepting);
     void schedule_preference_refresh();
 

@@ -173,7 +173,7 @@ void RoomChat::cancel_grace(std::int64_t user_id) {
 }
 
 void RoomChat::persist(std::int64_t room_id, std::int64_t sub_id, const std::string& json, std::int64_t seconds) {
-    database_.post([schema = schema_, room_id, sub_id, json, seconds](db::Connection& db) {
+    database_.write([schema = schema_, room_id, sub_id, json, seconds](db::Connection& db) {
         store::persist_message(db, schema, room_id, sub_id, json, seconds);
     });
 }
@@ -338,7 +338,7 @@ void RoomChat::grace_expired(std::int64_t user_id) {
         if (std::find(room_ids.begin(), room_ids.end(), room_id) == room_ids.end()) room_ids.push_back(room_id);
     }
     subscribers_.erase(user_id);
-    database_.post([user_id, room_ids, seconds = ts / 1000](db::Connection& db) {
+    database_.write([user_id, room_ids, seconds = ts / 1000](db::Connection& db) {
         store::disconnect_user(db, user_id, room_ids, seconds);
     });
 }

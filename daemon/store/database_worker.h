@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/db/connection.h"
 
@@ -15,6 +16,10 @@ namespace ilchat::store {
 // A database worker thread (DESIGN.md): one per ILIAS database, running statements in the order
 // they were posted, on its own blocking connection. The network loop only posts jobs and never
 // waits; results come back through the network loop's mailbox.
+//
+// Writes that queue up while the worker is busy run together in one transaction (one commit
+// instead of one per message), each behind a savepoint so that one failing statement does not
+// undo the others.
 class DatabaseWorker {
 public:
     using Job = std::function<void(db::Connection&)>;
@@ -24,19 +29,31 @@ public:
     DatabaseWorker(const DatabaseWorker&) = delete;
     DatabaseWorker& operator=(const DatabaseWorker&) = delete;
 
-    void post(Job job);
+    // A write: may share a transaction with other writes; must only touch the database.
+    void write(Job job);
+    // A read whose job reports its result (it runs alone, exactly once).
+    void read(Job job);
     const std::string& name() const { return name_; }
 
 private:
+    struct Queued {
+        Job job;
+        bool write;
+    };
+    void post(Job job, bool write);
     void run();
-    void execute(Job& job);
+    void run_read(Job& job);
+    void run_writes(std::vector<Job>& jobs);
+    db::Connection& connection();
+
+    static constexpr std::size_t max_batch = 500;
 
     std::string name_;
     db::Endpoint endpoint_;
     std::optional<db::Connection> connection_;
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::deque<Job> jobs_;
+    std::deque<Queued> jobs_;
     bool stopping_ = false;
     std::thread thread_;
 };
