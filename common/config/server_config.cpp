@@ -17,7 +17,7 @@ constexpr std::array<std::string_view, 9> log_levels{"emerg",  "alert", "crit", 
 
 bool deletion_matters(const ServerConfig& c) { return c.deletion_enabled; }
 
-const std::array<Setting<ServerConfig>, 23> table{{
+const std::array<Setting<ServerConfig>, 26> table{{
     {"protocol", &ServerConfig::protocol, {K::choice, 0, 0, protocols}, Reload::restart,
      "\"http\" or \"https\"; https needs cert and key", true},
     {"port", &ServerConfig::port, {K::integer, 1, 65535}, Reload::restart, "TCP port of the one listener", true},
@@ -59,6 +59,12 @@ const std::array<Setting<ServerConfig>, 23> table{{
      "escape chat message HTML on the server (ILIAS <= 9 and early 10); false for builds whose browser code escapes"},
     {"disconnect_grace", &ServerConfig::disconnect_grace, {K::integer, 0, 3600000}, Reload::restart,
      "milliseconds a user whose last socket closed stays in the rooms (a page reload keeps them)"},
+    {"deletion_batch", &ServerConfig::deletion_batch, {K::integer, 1, 1000000}, Reload::live,
+     "rows per DELETE statement of the deletion job, so that the tables stay usable while it runs"},
+    {"admin_socket", &ServerConfig::admin_socket, {K::text}, Reload::restart,
+     "path of the Unix admin socket used by ilchatctl; \"\" turns it off"},
+    {"admin_group", &ServerConfig::admin_group, {K::text}, Reload::restart,
+     "group (besides root and the daemon's user) allowed on the admin socket"},
 }};
 
 bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }

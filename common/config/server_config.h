@@ -36,6 +36,9 @@ struct ServerConfig {
     int send_queue_max_bytes = 8 * 1024 * 1024;
     bool html_escape = true;
     int disconnect_grace = 15000;
+    int deletion_batch = 10000;
+    std::string admin_socket = "/run/ilchatd/admin.sock";
+    std::string admin_group;
 
     bool operator==(const ServerConfig&) const = default;
 };

@@ -136,6 +136,14 @@ bool BackendApi::authorized(const config::ClientConfig& client, std::string_view
     return key_ok && secret_ok;
 }
 
+void BackendApi::update_credentials(const config::ClientConfig& client) {
+    for (auto& c : clients_)
+        if (c.config.name == client.name) {
+            c.config.auth_key = client.auth_key;
+            c.config.auth_secret = client.auth_secret;
+        }
+}
+
 const BackendApi::Client* BackendApi::find_client(std::string_view name) const {
     for (const auto& client : clients_)
         if (client.config.name == name) return &client;

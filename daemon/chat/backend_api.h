@@ -25,6 +25,8 @@ public:
     explicit BackendApi(std::vector<Client> clients);
 
     net::HttpResponse handle(const net::HttpRequest& request) const;
+    // Reload: new Basic credentials for a client (network loop).
+    void update_credentials(const config::ClientConfig& client);
 
     struct Call {
         const Client& client;

@@ -216,6 +216,10 @@ bool ImChat::add_stored_conversation(const store::StoredConversation& row) {
     return true;
 }
 
+void ImChat::forget_conversations(const std::vector<std::string>& ids) {
+    for (const auto& id : ids) conversations_.erase(id);
+}
+
 store::StoredConversation ImChat::stored(const Conversation& c) const {
     rapidjson::StringBuffer buffer;
     Writer w(buffer);

@@ -36,6 +36,8 @@ public:
     // Preload (spec 6.5): false when the row is malformed (then it is skipped).
     bool add_stored_conversation(const store::StoredConversation& stored);
     std::size_t conversation_count() const { return conversations_.size(); }
+    // The deletion job removed these from the database (D7: memory follows).
+    void forget_conversations(const std::vector<std::string>& ids);
 
     // Backend UserConfigChange: {"<userId>": {"acceptsMessages": bool}, ...}.
     net::HttpResponse user_config_change(std::string_view message_json);

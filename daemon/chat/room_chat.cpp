@@ -497,6 +497,23 @@ HttpResponse RoomChat::ban(const std::string& room_id, std::int64_t user_id) {
     return success();
 }
 
+std::string RoomChat::rooms_json() const {
+    std::string json = "{";
+    for (const auto& [key, room] : rooms_) {
+        if (json.size() > 1) json += ',';
+        auto ids = [](auto begin, auto end) {
+            std::string list = "[";
+            for (auto it = begin; it != end; ++it) list += (list.size() > 1 ? "," : "") + std::to_string(*it);
+            return list + "]";
+        };
+        json += json_string(key) + ":" +
+                json_object({{"title", json_string(room.title)},
+                             {"subscribers", ids(room.subscribers.begin(), room.subscribers.end())},
+                             {"joined", ids(room.joined.begin(), room.joined.end())}});
+    }
+    return json + "}";
+}
+
 HttpResponse RoomChat::get_rooms() const {
     std::string body = R"({"rooms":{)";
     bool first = true;

@@ -57,6 +57,8 @@ public:
 
     std::size_t room_count() const { return rooms_.size(); }
     bool legacy_schema() const { return schema_.private_rooms; }
+    // {"<room>": {"title": ..., "subscribers": [ids], "joined": [ids]}, ...} for the admin socket.
+    std::string rooms_json() const;
 
 private:
     struct Subscriber {

@@ -374,6 +374,12 @@ void Server::retire(Session& session) {
     reaper_.start(std::chrono::milliseconds(0));
 }
 
+std::size_t Server::websocket_session_count() const {
+    std::size_t n = 0;
+    for (const auto& [sid, session] : sessions_) n += session->on_websocket() ? 1 : 0;
+    return n;
+}
+
 Session* Server::find(const std::string& sid) {
     auto found = sessions_.find(sid);
     return found == sessions_.end() ? nullptr : found->second.get();

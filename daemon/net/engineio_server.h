@@ -121,6 +121,7 @@ public:
     WebSocketConnection* accept_websocket(const HttpRequest& request, lws* wsi);
 
     std::size_t session_count() const { return sessions_.size(); }
+    std::size_t websocket_session_count() const;
     Session* find(const std::string& sid);
     const Settings& settings() const { return settings_; }
     SessionHandler& handler() { return handler_; }

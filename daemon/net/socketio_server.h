@@ -106,6 +106,10 @@ public:
     void emit_to(const std::vector<Socket*>& sockets, std::string_view event, std::string_view args_json);
 
     std::size_t socket_count() const { return sockets_.size(); }
+    template <class Visit>
+    void for_each_socket(Visit&& visit) const {
+        for (const auto& [id, socket] : sockets_) visit(*socket);
+    }
     Socket* find(const std::string& socket_id) const;
     std::size_t room_size(const std::string& room) const;
 
@@ -130,6 +134,10 @@ public:
     // `name` as on the wire, e.g. "/" or "/ilias-im".
     Namespace& add_namespace(const std::string& name);
     Namespace* find_namespace(const std::string& name);
+    template <class Visit>
+    void for_each_namespace(Visit&& visit) const {
+        for (const auto& [name, nsp] : namespaces_) visit(*nsp);
+    }
 
     void on_open(eio::Session& session) override;
     void on_message(eio::Session& session, std::string_view data, bool binary) override;

@@ -13,12 +13,12 @@ namespace ilchat::ops {
 
 namespace {
 
-constexpr int stop_signals[] = {SIGTERM, SIGINT};
+constexpr int handled[] = {SIGTERM, SIGINT, SIGHUP};
 
 sigset_t handled_signals() {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : stop_signals) sigaddset(&set, s);
+    for (int s : handled) sigaddset(&set, s);
     return set;
 }
 
@@ -44,9 +44,9 @@ ControlLoop::ControlLoop(Hooks hooks)
     wake_.reset(event_new(base_.get(), -1, EV_PERSIST,
                           [](evutil_socket_t, short, void* self) { static_cast<ControlLoop*>(self)->mailbox_.drain(); },
                           this));
-    for (int s : stop_signals) {
+    for (int s : handled) {
         signals_.emplace_back(evsignal_new(
-            base_.get(), s, [](evutil_socket_t fd, short, void* self) { static_cast<ControlLoop*>(self)->on_stop_signal(fd); },
+            base_.get(), s, [](evutil_socket_t fd, short, void* self) { static_cast<ControlLoop*>(self)->on_signal(fd); },
             this));
         event_add(signals_.back().get(), nullptr);
     }
@@ -69,7 +69,23 @@ void ControlLoop::run() {
     event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY);
 }
 
-void ControlLoop::on_stop_signal(int signal) {
+void ControlLoop::every(std::chrono::milliseconds interval, std::function<void()> tick) {
+    auto periodic = std::make_unique<Periodic>();
+    periodic->tick = std::move(tick);
+    periodic->event.reset(event_new(
+        base_.get(), -1, EV_PERSIST, [](evutil_socket_t, short, void* p) { static_cast<Periodic*>(p)->tick(); },
+        periodic.get()));
+    const timeval tv{static_cast<time_t>(interval.count() / 1000), static_cast<suseconds_t>(interval.count() % 1000 * 1000)};
+    event_add(periodic->event.get(), &tv);
+    periodic_.push_back(std::move(periodic));
+}
+
+void ControlLoop::on_signal(int signal) {
+    if (signal == SIGHUP) {
+        spdlog::info("SIGHUP received: reloading the configuration");
+        if (hooks_.reload) hooks_.reload();
+        return;
+    }
     if (++stop_signals_seen_ > 1) {
         spdlog::warn("{} again: exiting at once", strsignal(signal));
         spdlog::default_logger()->flush();

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "common/thread/mailbox.h"
 
@@ -17,6 +19,7 @@ class ControlLoop {
 public:
     struct Hooks {
         std::function<void()> graceful_stop;  // first SIGTERM/SIGINT
+        std::function<void()> reload;         // SIGHUP
     };
 
     explicit ControlLoop(Hooks hooks);
@@ -30,6 +33,11 @@ public:
 
     void start();
     Mailbox& mailbox() { return mailbox_; }
+    // For components that live on this loop (admin socket, metrics endpoint). Create them
+    // before start() or from jobs on the loop.
+    event_base* base() const { return base_.get(); }
+    // Runs `tick` every `interval` on the loop until the loop ends.
+    void every(std::chrono::milliseconds interval, std::function<void()> tick);
 
 private:
     struct BaseDeleter {
@@ -41,12 +49,17 @@ private:
     using EventPtr = std::unique_ptr<event, EventDeleter>;
 
     void run();
-    void on_stop_signal(int signal);
+    void on_signal(int signal);
 
     Hooks hooks_;
     std::unique_ptr<event_base, BaseDeleter> base_;
     EventPtr wake_;
     std::vector<EventPtr> signals_;
+    struct Periodic {
+        EventPtr event;
+        std::function<void()> tick;
+    };
+    std::vector<std::unique_ptr<Periodic>> periodic_;
     Mailbox mailbox_;
     int stop_signals_seen_ = 0;
     std::thread thread_;

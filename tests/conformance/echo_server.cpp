@@ -72,9 +72,8 @@ int main(int argc, char** argv) {
         eio::Server socketio_transport(network.context(), settings, socketio);
         eio::mount(network.router(), "/socket.io/", socketio_transport);
 
-        ilchat::ops::ControlLoop control({.graceful_stop = [&network] {
-            network.mailbox().post([&network] { network.stop(); });
-        }});
+        ilchat::ops::ControlLoop control({.graceful_stop = [&network] { network.mailbox().post([&network] { network.stop(); }); },
+                                          .reload = {}});
         control.start();
         std::cout << "echo server listening on " << address << ":" << port << std::endl;
         network.run();

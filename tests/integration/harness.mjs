@@ -50,7 +50,8 @@ export function writeConfig(dir, { port, address = '127.0.0.1', server = {}, cli
   const serverPath = path.join(dir, 'server.cfg');
   writeFileSync(serverPath, JSON.stringify({
     protocol: 'http', port, address, sub_directory: '', log: 0, error_log: '', log_level: 'info',
-    deletion_mode: 0, deletion_unit: 'years', deletion_value: 1, deletion_time: '06:30', ...server,
+    deletion_mode: 0, deletion_unit: 'years', deletion_value: 1, deletion_time: '06:30',
+    admin_socket: path.join(dir, 'admin.sock'), ...server,
   }, null, 4));
   const clientPaths = clients.map((c, i) => {
     const clientPath = path.join(dir, `client${i}.cfg`);

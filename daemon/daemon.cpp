@@ -1,0 +1,443 @@
+#include "daemon/daemon.h"
+
+#include <atomic>
+#include <ctime>
+#include <grp.h>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include "common/log/logging.h"
+#include "common/retention/retention_bound.h"
+#include "common/retention/purge.h"
+#include "daemon/chat/logged_in.h"
+#include "daemon/chat/room_messages.h"
+#include "daemon/net/http_exchange.h"
+#include "daemon/ops/service_notifier.h"
+
+namespace ilchat {
+
+namespace {
+
+net::eio::Settings engineio_settings(const config::ServerConfig& server) {
+    net::eio::Settings settings;
+    settings.ping_interval = std::chrono::milliseconds(server.ping_interval);
+    settings.ping_timeout = std::chrono::milliseconds(server.ping_timeout);
+    settings.upgrade_timeout = std::chrono::milliseconds(server.upgrade_timeout);
+    settings.max_payload = static_cast<std::size_t>(server.max_payload);
+    settings.max_queued_packets = static_cast<std::size_t>(server.send_queue_max_packets);
+    settings.max_queued_bytes = static_cast<std::size_t>(server.send_queue_max_bytes);
+    return settings;
+}
+
+// The keys of a settings table whose values differ and that only a restart applies; those keep
+// their running values in `fresh`.
+template <class Config>
+std::vector<std::string> keep_restart_only(std::span<const config::Setting<Config>> table, const Config& running,
+                                           Config& fresh, const std::string& prefix) {
+    std::vector<std::string> changed;
+    for (const auto& setting : table) {
+        if (setting.reload != config::Reload::restart) continue;
+        if (config::format_field(setting.field, running) == config::format_field(setting.field, fresh)) continue;
+        changed.push_back(prefix + std::string(setting.key));
+        std::visit([&](auto member) { fresh.*member = running.*member; }, setting.field);
+    }
+    return changed;
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string text;
+    for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
+    return text;
+}
+
+bool known_level(const std::string& name) {
+    static constexpr const char* names[] = {"emerg", "alert", "crit",  "error", "warning",
+                                            "notice", "info",  "debug", "silly"};
+    for (const char* n : names)
+        if (name == n) return true;
+    return false;
+}
+
+}  // namespace
+
+Daemon::Daemon(config::ConfigSet config, std::vector<store::PreloadedClient> preloaded, const net::ListenSpec& listen)
+    : config_(std::move(config)),
+      network_(listen),
+      socketio_(network_.context(), std::chrono::milliseconds(config_.server.connect_timeout)),
+      engineio_(network_.context(), engineio_settings(config_.server), socketio_),
+      control_({.graceful_stop = [this] { stop(); },
+                .reload = [this] {
+                    reload([](ops::AdminReply reply) {
+                        if (reply.result == 0) spdlog::info("{}", reply.text);
+                    });
+                }}) {
+    const auto& server = config_.server;
+    const chat::RoomChatOptions room_options{server.html_escape, std::chrono::milliseconds(server.disconnect_grace)};
+    std::vector<chat::BackendApi::Client> backend_clients;
+    for (size_t i = 0; i < config_.clients.size(); ++i) {
+        const auto& client = config_.clients[i];
+        auto& preload = preloaded[i];
+        Client c;
+        c.worker = std::make_unique<store::DatabaseWorker>(client.name, store::endpoint_of(client));
+        c.rooms = std::make_unique<chat::RoomChat>(client.name, socketio_.add_namespace("/" + client.name), *c.worker,
+                                                   preload.schema, room_options, network_.context());
+        for (auto id : preload.room_ids) c.rooms->add_main_room(id);
+        for (const auto& room : preload.private_rooms) c.rooms->add_private_room(room);
+        c.im = std::make_unique<chat::ImChat>(client.name, socketio_.add_namespace("/" + client.name + "-im"), *c.worker,
+                                              network_.mailbox(), chat::ImChatOptions{server.html_escape},
+                                              network_.context());
+        for (const auto& row : preload.conversations)
+            if (!c.im->add_stored_conversation(row))
+                spdlog::warn("PreloadConversations for {}: skipped conversation {} with malformed participants",
+                             client.name, row.id);
+        preload.conversations.clear();
+        spdlog::info("SetupNamespace IM: {}-im! {} conversations", client.name, c.im->conversation_count());
+        c.im->start_preference_refresh();
+        backend_clients.push_back({client, c.rooms.get(), c.im.get()});
+        clients_.push_back(std::move(c));
+    }
+    backend_ = std::make_shared<chat::BackendApi>(std::move(backend_clients));
+
+    auto& router = network_.router();
+    // ILIAS calls /backend/...; behind a proxy with sub_directory it may arrive prefixed (D12).
+    auto serve_backend = [backend = backend_](std::size_t prefix_length) {
+        return [backend, prefix_length](const net::HttpRequest& request, net::HttpExchange&) {
+            auto inner = request;
+            inner.path.erase(0, prefix_length);
+            return std::optional(backend->handle(inner));
+        };
+    };
+    router.add("/backend/", serve_backend(0));
+    if (!server.sub_directory.empty()) router.add(server.sub_directory + "/backend/", serve_backend(server.sub_directory.size()));
+    net::eio::mount(router, config::socket_io_path(server) + "/", engineio_);
+    // The room client of ILIAS asks for <sub_directory>/ itself (D12).
+    if (!server.sub_directory.empty()) net::eio::mount(router, server.sub_directory + "/", engineio_);
+
+    open_admin_socket();
+}
+
+Daemon::~Daemon() = default;
+
+void Daemon::open_admin_socket() {
+    const auto& server = config_.server;
+    if (server.admin_socket.empty()) return;
+    gid_t admin_gid = static_cast<gid_t>(-1);
+    if (!server.admin_group.empty()) {
+        if (const struct group* g = ::getgrnam(server.admin_group.c_str())) admin_gid = g->gr_gid;
+        else spdlog::warn("admin_group \"{}\" does not exist; only root and the daemon's user may use the admin socket",
+                          server.admin_group);
+    }
+    try {
+        admin_socket_ = std::make_unique<ops::AdminSocket>(
+            control_.base(), server.admin_socket, admin_gid,
+            [this](const std::string& request, std::function<void(std::string)> reply) {
+                ops::handle_admin_request(*this, request, std::move(reply));
+            });
+        spdlog::info("Admin socket: {}", server.admin_socket);
+    } catch (const std::exception& e) {
+        // The chat matters more than the admin socket: serve without it.
+        spdlog::warn("{}; running without an admin socket", e.what());
+    }
+}
+
+void Daemon::run() {
+    // The watchdog is fed only while the network loop answers too.
+    auto network_seen = std::make_shared<std::atomic<std::int64_t>>(0);
+    if (auto interval = ops::service::watchdog_interval()) {
+        control_.every(*interval, [this, network_seen, interval] {
+            const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+            const auto limit = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*interval * 3).count();
+            if (now - network_seen->load() < limit) ops::service::watchdog();
+            network_.mailbox().post([network_seen] {
+                network_seen->store(std::chrono::steady_clock::now().time_since_epoch().count());
+            });
+        });
+        network_seen->store(std::chrono::steady_clock::now().time_since_epoch().count());
+    }
+    control_.every(std::chrono::seconds(10), [this] {
+        network_.mailbox().post([this] {
+            ops::service::status(std::to_string(engineio_.session_count()) + " connections");
+        });
+    });
+    schedule_deletion_job();
+    control_.every(std::chrono::seconds(15), [this] {
+        if (!next_deletion_ || std::chrono::system_clock::now() < *next_deletion_) return;
+        run_deletion_job([](const ops::AdminReply&) {});
+        schedule_deletion_job();
+    });
+    control_.start();
+
+    const auto& server = config_.server;
+    spdlog::info("The Server is Ready to use! Listening on: {}://{}:{}", server.protocol, server.address, server.port);
+    ops::service::ready(std::to_string(clients_.size()) + " clients, listening on port " + std::to_string(server.port));
+    network_.run();
+
+    ops::service::stopping();
+    for (auto& c : clients_) {
+        c.rooms.reset();
+        c.im.reset();
+        c.worker.reset();  // writes what is queued
+    }
+    store::disconnect_all_users(config_);
+    spdlog::info("Server stopped");
+}
+
+void Daemon::stop() { network_.mailbox().post([this] { network_.stop(); }); }
+
+void Daemon::on_network(std::function<ops::AdminReply()> work, ops::AdminDone done) {
+    network_.mailbox().post([this, work = std::move(work), done = std::move(done)] {
+        auto reply = std::make_shared<ops::AdminReply>(work());
+        control_.mailbox().post([done, reply] { done(*reply); });
+    });
+}
+
+void Daemon::configure_logging(const config::ServerConfig& server, std::optional<std::string> level) {
+    log::configure({server.log, server.error_log, log::level_from_ilias(level.value_or(server.log_level))});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin commands
+
+void Daemon::status(ops::AdminDone done) {
+    const auto uptime =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
+    on_network(
+        [this, uptime] {
+            std::size_t sockets = 0, rooms = 0, conversations = 0;
+            std::string namespaces = "{";
+            socketio_.for_each_namespace([&](const net::sio::Namespace& nsp) {
+                namespaces += (namespaces.size() > 1 ? "," : "") + chat::json_string(nsp.name()) + ":" +
+                              std::to_string(nsp.socket_count());
+                sockets += nsp.socket_count();
+            });
+            namespaces += "}";
+            for (const auto& c : clients_) {
+                rooms += c.rooms->room_count();
+                conversations += c.im->conversation_count();
+            }
+            const auto sessions = engineio_.session_count();
+            const auto websockets = engineio_.websocket_session_count();
+            std::string text = "uptime " + std::to_string(uptime) + " s, " + std::to_string(sessions) +
+                               " connections (" + std::to_string(websockets) + " websocket, " +
+                               std::to_string(sessions - websockets) + " polling), " + std::to_string(sockets) +
+                               " sockets, " + std::to_string(rooms) + " rooms, " + std::to_string(conversations) +
+                               " conversations";
+            std::string json = chat::json_object({{"uptime_seconds", std::to_string(uptime)},
+                                                  {"connections", std::to_string(sessions)},
+                                                  {"websocket", std::to_string(websockets)},
+                                                  {"polling", std::to_string(sessions - websockets)},
+                                                  {"sockets_by_namespace", namespaces},
+                                                  {"rooms", std::to_string(rooms)},
+                                                  {"conversations", std::to_string(conversations)}});
+            return ops::AdminReply{0, text, json};
+        },
+        std::move(done));
+}
+
+void Daemon::stats(ops::AdminDone done) { status(std::move(done)); }
+
+void Daemon::config_show(ops::AdminDone done) { done({0, config::render_config(config_), "{}"}); }
+
+void Daemon::reload(ops::AdminDone done) {
+    ops::service::reloading();
+    config::Diagnostics diag;
+    auto fresh = config::load_config_set(config_.server_path, config_.client_paths, diag);
+    if (!diag.ok()) {
+        for (const auto& error : diag.errors()) spdlog::error("reload: {}", error);
+        spdlog::error("reload failed: the previous configuration stays in effect");
+        ops::service::ready("reload failed");
+        return done({1, "reload failed, the previous configuration stays in effect:\n" + diag.report(), "{}"});
+    }
+    auto restart = keep_restart_only(config::server_settings(), config_.server, fresh.server, "");
+    // Namespaces are the running ones; of each, only the credentials change live.
+    std::vector<config::ClientConfig> clients = config_.clients;
+    for (auto& running : clients) {
+        auto found = std::find_if(fresh.clients.begin(), fresh.clients.end(),
+                                  [&](const auto& c) { return c.name == running.name; });
+        if (found == fresh.clients.end()) {
+            restart.push_back("client " + running.name + " removed");
+            continue;
+        }
+        auto changed = keep_restart_only(config::client_settings(), running, *found, running.name + ": ");
+        restart.insert(restart.end(), changed.begin(), changed.end());
+        running = *found;
+    }
+    for (const auto& c : fresh.clients)
+        if (std::none_of(clients.begin(), clients.end(), [&](const auto& r) { return r.name == c.name; }))
+            restart.push_back("client " + c.name + " added");
+
+    try {
+        configure_logging(fresh.server);
+    } catch (const std::exception& e) {
+        spdlog::error("reload: {}; logging unchanged", e.what());
+    }
+    for (const auto& warning : diag.warnings()) spdlog::warn("reload: {}", warning);
+    network_.mailbox().post([backend = backend_, clients] {
+        for (const auto& c : clients) backend->update_credentials(c);
+    });
+    config_.server = fresh.server;
+    config_.clients = clients;
+    schedule_deletion_job();
+    std::string text = "configuration reloaded";
+    if (!restart.empty()) {
+        text += "; these changes need a restart: " + join(restart);
+        spdlog::warn("reload: these changes need a restart: {}", join(restart));
+    }
+    ops::service::ready("reloaded");
+    done({0, text, "{}"});
+}
+
+void Daemon::log_reopen(ops::AdminDone done) {
+    try {
+        configure_logging(config_.server);
+        done({0, "log files reopened", "{}"});
+    } catch (const std::exception& e) {
+        done({1, e.what(), "{}"});
+    }
+}
+
+void Daemon::log_level(const std::string& level, ops::AdminDone done) {
+    if (!known_level(level))
+        return done({1, "unknown level \"" + level + "\" (emerg, alert, crit, error, warning, notice, info, debug, silly)",
+                     "{}"});
+    try {
+        configure_logging(config_.server, level);
+        done({0, "log level " + level, "{}"});
+    } catch (const std::exception& e) {
+        done({1, e.what(), "{}"});
+    }
+}
+
+void Daemon::namespaces(ops::AdminDone done) {
+    on_network(
+        [this] {
+            std::string text, json = "[";
+            socketio_.for_each_namespace([&](const net::sio::Namespace& nsp) {
+                text += nsp.name() + "  " + std::to_string(nsp.socket_count()) + " sockets\n";
+                json += (json.size() > 1 ? "," : "") +
+                        chat::json_object({{"name", chat::json_string(nsp.name())},
+                                           {"sockets", std::to_string(nsp.socket_count())}});
+            });
+            return ops::AdminReply{0, text, "{\"namespaces\":" + json + "]}"};
+        },
+        std::move(done));
+}
+
+void Daemon::rooms(const std::string& nsp, ops::AdminDone done) {
+    on_network(
+        [this, nsp] {
+            std::string json = "{";
+            for (size_t i = 0; i < clients_.size(); ++i) {
+                const auto& name = config_.clients[i].name;
+                if (!nsp.empty() && nsp != name && nsp != "/" + name) continue;
+                json += (json.size() > 1 ? "," : "") + chat::json_string("/" + name) + ":" + clients_[i].rooms->rooms_json();
+            }
+            json += "}";
+            if (json == "{}" && !nsp.empty()) return ops::AdminReply{1, "unknown namespace \"" + nsp + "\"", "{}"};
+            return ops::AdminReply{0, json, "{\"rooms\":" + json + "}"};
+        },
+        std::move(done));
+}
+
+void Daemon::connections(const std::string& nsp, ops::AdminDone done) {
+    on_network(
+        [this, nsp] {
+            std::string text, json = "[";
+            socketio_.for_each_namespace([&](const net::sio::Namespace& n) {
+                if (!nsp.empty() && nsp != n.name() && "/" + nsp != n.name()) return;
+                n.for_each_socket([&](const net::sio::Socket& socket) {
+                    const auto* user = chat::logged_in(socket);
+                    const std::string user_json = user ? std::to_string(user->user_id) : "null";
+                    text += n.name() + "  " + socket.id() + "  user " + user_json + "\n";
+                    json += (json.size() > 1 ? "," : "") +
+                            chat::json_object({{"namespace", chat::json_string(n.name())},
+                                               {"socket", chat::json_string(socket.id())},
+                                               {"user", user_json}});
+                });
+            });
+            return ops::AdminReply{0, text, "{\"connections\":" + json + "]}"};
+        },
+        std::move(done));
+}
+
+void Daemon::schedule_deletion_job() {
+    const auto& server = config_.server;
+    if (!server.deletion_enabled) {
+        next_deletion_.reset();
+        return;
+    }
+    next_deletion_ = retention::next_run(std::chrono::system_clock::now(), server.deletion_time.hour,
+                                         server.deletion_time.minute);
+    spdlog::info("Clear messages process initialized for {} once a day", config::format_time_of_day(server.deletion_time));
+}
+
+void Daemon::purge_now(ops::AdminDone done) { run_deletion_job(std::move(done)); }
+
+void Daemon::run_deletion_job(ops::AdminDone done) {
+    const auto& server = config_.server;
+    const auto bound = retention::deletion_bound(std::chrono::system_clock::now(), server.deletion_unit, server.deletion_value);
+    const auto batch = static_cast<std::size_t>(server.deletion_batch);
+    // Clients sharing a database share its purge; every one of them forgets the conversations.
+    struct Run {
+        std::string database;
+        store::DatabaseWorker* worker;
+        std::vector<chat::ImChat*> im;
+        std::string names;
+    };
+    std::vector<Run> runs;
+    for (size_t i = 0; i < config_.clients.size(); ++i) {
+        const auto& c = config_.clients[i];
+        const std::string database = c.db_host + ":" + std::to_string(c.db_port) + "/" + c.db_name;
+        auto run = std::find_if(runs.begin(), runs.end(), [&](const Run& r) { return r.database == database; });
+        if (run == runs.end()) run = runs.insert(runs.end(), Run{database, clients_[i].worker.get(), {}, {}});
+        run->im.push_back(clients_[i].im.get());
+        run->names += (run->names.empty() ? "" : ", ") + c.name;
+    }
+    auto remaining = std::make_shared<std::size_t>(runs.size());
+    auto summary = std::make_shared<std::string>();
+    for (auto& run : runs) {
+        const std::time_t bound_t = std::chrono::system_clock::to_time_t(bound);
+        char when[64];
+        std::strftime(when, sizeof when, "%a, %d %b %Y %H:%M:%S GMT", std::gmtime(&bound_t));
+        spdlog::info("Start clear process for namespace {} older then {} [{}]", run.names, when,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(bound.time_since_epoch()).count());
+        run.worker->read([this, run, bound, batch, remaining, summary, done](db::Connection& db) {
+            std::shared_ptr<retention::PurgeCounts> counts;
+            try {
+                counts = std::make_shared<retention::PurgeCounts>(retention::purge(db, bound, batch));
+            } catch (const std::exception& e) {
+                control_.mailbox().post([run, error = std::string(e.what()), remaining, summary, done] {
+                    spdlog::error("Clear process for namespace {} failed: {}", run.names, error);
+                    *summary += run.names + ": failed: " + error + "\n";
+                    if (--*remaining == 0) done({1, *summary, "{}"});
+                });
+                return;
+            }
+            network_.mailbox().post([run, counts] {
+                for (auto* im : run.im) im->forget_conversations(counts->deleted_conversation_ids);
+            });
+            control_.mailbox().post([run, counts, remaining, summary, done] {
+                spdlog::info("Clear Messages for namespace {} affected {} rows", run.names, counts->history);
+                spdlog::info("Clear OSC-Messages for namespace {} affected {} rows", run.names, counts->osc_messages);
+                spdlog::info("Clear OSC-Conversations for namespace {} affected {} rows", run.names, counts->osc_conversations);
+                spdlog::info("Clear OSC-Activity for namespace {} affected {} rows", run.names, counts->osc_activity);
+                spdlog::info("Clear process for namespace {} finished", run.names);
+                *summary += run.names + ": " + std::to_string(counts->history) + " messages, " +
+                            std::to_string(counts->osc_messages) + " OSC messages, " +
+                            std::to_string(counts->osc_conversations) + " conversations, " +
+                            std::to_string(counts->osc_activity) + " activity rows deleted\n";
+                if (--*remaining == 0) done({0, *summary, "{}"});
+            });
+        });
+    }
+    if (runs.empty()) done({0, "no database", "{}"});
+}
+
+void Daemon::shutdown(ops::AdminDone done) {
+    done({0, "shutting down", "{}"});
+    stop();
+}
+
+}  // namespace ilchat
