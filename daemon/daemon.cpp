@@ -20,8 +20,9 @@ namespace ilchat {
 
 namespace {
 
-net::eio::Settings engineio_settings(const config::ServerConfig& server) {
+net::eio::Settings engineio_settings(const config::ServerConfig& server, ops::Metrics& metrics) {
     net::eio::Settings settings;
+    settings.metrics = &metrics;
     settings.ping_interval = std::chrono::milliseconds(server.ping_interval);
     settings.ping_timeout = std::chrono::milliseconds(server.ping_timeout);
     settings.upgrade_timeout = std::chrono::milliseconds(server.upgrade_timeout);
@@ -65,8 +66,8 @@ bool known_level(const std::string& name) {
 Daemon::Daemon(config::ConfigSet config, std::vector<store::PreloadedClient> preloaded, const net::ListenSpec& listen)
     : config_(std::move(config)),
       network_(listen),
-      socketio_(network_.context(), std::chrono::milliseconds(config_.server.connect_timeout)),
-      engineio_(network_.context(), engineio_settings(config_.server), socketio_),
+      socketio_(network_.context(), std::chrono::milliseconds(config_.server.connect_timeout), &metrics_),
+      engineio_(network_.context(), engineio_settings(config_.server, metrics_), socketio_),
       control_({.graceful_stop = [this] { stop(); },
                 .reload = [this] {
                     reload([](ops::AdminReply reply) {
@@ -74,19 +75,20 @@ Daemon::Daemon(config::ConfigSet config, std::vector<store::PreloadedClient> pre
                     });
                 }}) {
     const auto& server = config_.server;
-    const chat::RoomChatOptions room_options{server.html_escape, std::chrono::milliseconds(server.disconnect_grace)};
+    const chat::RoomChatOptions room_options{server.html_escape, std::chrono::milliseconds(server.disconnect_grace),
+                                             &metrics_};
     std::vector<chat::BackendApi::Client> backend_clients;
     for (size_t i = 0; i < config_.clients.size(); ++i) {
         const auto& client = config_.clients[i];
         auto& preload = preloaded[i];
         Client c;
-        c.worker = std::make_unique<store::DatabaseWorker>(client.name, store::endpoint_of(client));
+        c.worker = std::make_unique<store::DatabaseWorker>(client.name, store::endpoint_of(client), &metrics_);
         c.rooms = std::make_unique<chat::RoomChat>(client.name, socketio_.add_namespace("/" + client.name), *c.worker,
                                                    preload.schema, room_options, network_.context());
         for (auto id : preload.room_ids) c.rooms->add_main_room(id);
         for (const auto& room : preload.private_rooms) c.rooms->add_private_room(room);
         c.im = std::make_unique<chat::ImChat>(client.name, socketio_.add_namespace("/" + client.name + "-im"), *c.worker,
-                                              network_.mailbox(), chat::ImChatOptions{server.html_escape},
+                                              network_.mailbox(), chat::ImChatOptions{server.html_escape, &metrics_},
                                               network_.context());
         for (const auto& row : preload.conversations)
             if (!c.im->add_stored_conversation(row))
@@ -98,7 +100,7 @@ Daemon::Daemon(config::ConfigSet config, std::vector<store::PreloadedClient> pre
         backend_clients.push_back({client, c.rooms.get(), c.im.get()});
         clients_.push_back(std::move(c));
     }
-    backend_ = std::make_shared<chat::BackendApi>(std::move(backend_clients));
+    backend_ = std::make_shared<chat::BackendApi>(std::move(backend_clients), &metrics_);
 
     auto& router = network_.router();
     // ILIAS calls /backend/...; behind a proxy with sub_directory it may arrive prefixed (D12).
@@ -116,6 +118,7 @@ Daemon::Daemon(config::ConfigSet config, std::vector<store::PreloadedClient> pre
     if (!server.sub_directory.empty()) net::eio::mount(router, server.sub_directory + "/", engineio_);
 
     open_admin_socket();
+    open_health_http();
 }
 
 Daemon::~Daemon() = default;
@@ -133,12 +136,51 @@ void Daemon::open_admin_socket() {
         admin_socket_ = std::make_unique<ops::AdminSocket>(
             control_.base(), server.admin_socket, admin_gid,
             [this](const std::string& request, std::function<void(std::string)> reply) {
-                ops::handle_admin_request(*this, request, std::move(reply));
+                ops::handle_admin_request(*this, request, [this, reply](std::string line) {
+                    metrics_.admin_commands(line.starts_with(R"({"result":0)") ? "ok" : "failed").Increment();
+                    reply(std::move(line));
+                });
             });
         spdlog::info("Admin socket: {}", server.admin_socket);
     } catch (const std::exception& e) {
         // The chat matters more than the admin socket: serve without it.
         spdlog::warn("{}; running without an admin socket", e.what());
+    }
+}
+
+void Daemon::open_health_http() {
+    const auto& address = config_.server.metrics_address;
+    if (address.empty()) return;
+    try {
+        health_http_ = std::make_unique<ops::HealthHttp>(
+            control_.base(), address,
+            ops::HealthHttp::Handlers{[this] { return metrics_.render(); },
+                                      [this]() -> std::optional<std::string> {
+                                          for (const auto& c : config_.clients)
+                                              if (metrics_.db_up(c.name).Value() == 0) return "database of " + c.name + " down";
+                                          return std::nullopt;
+                                      }});
+        // With port 0 (tests) the kernel picks one: say which.
+        spdlog::info("Metrics: http://{}:{}/metrics", address.substr(0, address.rfind(':')), health_http_->port());
+    } catch (const std::exception& e) {
+        spdlog::warn("{}; running without /metrics", e.what());
+    }
+}
+
+void Daemon::update_gauges() {
+    std::size_t websocket_sessions = engineio_.websocket_session_count();
+    metrics_.engineio_sessions("websocket").Set(static_cast<double>(websocket_sessions));
+    metrics_.engineio_sessions("polling").Set(static_cast<double>(engineio_.session_count() - websocket_sessions));
+    socketio_.for_each_namespace([&](const net::sio::Namespace& nsp) {
+        std::size_t websocket = 0, polling = 0;
+        nsp.for_each_socket([&](net::sio::Socket& socket) { ++(socket.session().on_websocket() ? websocket : polling); });
+        metrics_.connections(nsp.name(), "websocket").Set(static_cast<double>(websocket));
+        metrics_.connections(nsp.name(), "polling").Set(static_cast<double>(polling));
+    });
+    for (size_t i = 0; i < clients_.size(); ++i) {
+        metrics_.rooms("/" + config_.clients[i].name).Set(static_cast<double>(clients_[i].rooms->room_count()));
+        metrics_.conversations("/" + config_.clients[i].name + "-im")
+            .Set(static_cast<double>(clients_[i].im->conversation_count()));
     }
 }
 
@@ -156,6 +198,8 @@ void Daemon::run() {
         });
         network_seen->store(std::chrono::steady_clock::now().time_since_epoch().count());
     }
+    network_.mailbox().post([this] { update_gauges(); });
+    control_.every(std::chrono::seconds(5), [this] { network_.mailbox().post([this] { update_gauges(); }); });
     control_.every(std::chrono::seconds(10), [this] {
         network_.mailbox().post([this] {
             ops::service::status(std::to_string(engineio_.session_count()) + " connections");
@@ -175,6 +219,10 @@ void Daemon::run() {
     network_.run();
 
     ops::service::stopping();
+    // What lives on the control loop goes after the loop, not under it.
+    control_.stop();
+    admin_socket_.reset();
+    health_http_.reset();
     for (auto& c : clients_) {
         c.rooms.reset();
         c.im.reset();
@@ -236,7 +284,7 @@ void Daemon::status(ops::AdminDone done) {
         std::move(done));
 }
 
-void Daemon::stats(ops::AdminDone done) { status(std::move(done)); }
+void Daemon::stats(ops::AdminDone done) { done({0, metrics_.render(), "{}"}); }
 
 void Daemon::config_show(ops::AdminDone done) { done({0, config::render_config(config_), "{}"}); }
 
@@ -248,6 +296,7 @@ void Daemon::reload(ops::AdminDone done) {
         for (const auto& error : diag.errors()) spdlog::error("reload: {}", error);
         spdlog::error("reload failed: the previous configuration stays in effect");
         ops::service::ready("reload failed");
+        metrics_.config_reloads("failure").Increment();
         return done({1, "reload failed, the previous configuration stays in effect:\n" + diag.report(), "{}"});
     }
     auto restart = keep_restart_only(config::server_settings(), config_.server, fresh.server, "");
@@ -286,6 +335,7 @@ void Daemon::reload(ops::AdminDone done) {
         spdlog::warn("reload: these changes need a restart: {}", join(restart));
     }
     ops::service::ready("reloaded");
+    metrics_.config_reloads("success").Increment();
     done({0, text, "{}"});
 }
 
@@ -418,7 +468,12 @@ void Daemon::run_deletion_job(ops::AdminDone done) {
             network_.mailbox().post([run, counts] {
                 for (auto* im : run.im) im->forget_conversations(counts->deleted_conversation_ids);
             });
-            control_.mailbox().post([run, counts, remaining, summary, done] {
+            control_.mailbox().post([this, run, counts, remaining, summary, done] {
+                metrics_.deletion_rows_deleted("chatroom_history").Increment(static_cast<double>(counts->history));
+                metrics_.deletion_rows_deleted("osc_messages").Increment(static_cast<double>(counts->osc_messages));
+                metrics_.deletion_rows_deleted("osc_conversation").Increment(static_cast<double>(counts->osc_conversations));
+                metrics_.deletion_rows_deleted("osc_activity").Increment(static_cast<double>(counts->osc_activity));
+                metrics_.deletion_last_success_timestamp_seconds().Set(static_cast<double>(std::time(nullptr)));
                 spdlog::info("Clear Messages for namespace {} affected {} rows", run.names, counts->history);
                 spdlog::info("Clear OSC-Messages for namespace {} affected {} rows", run.names, counts->osc_messages);
                 spdlog::info("Clear OSC-Conversations for namespace {} affected {} rows", run.names, counts->osc_conversations);

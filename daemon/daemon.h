@@ -14,6 +14,8 @@
 #include "daemon/ops/admin_commands.h"
 #include "daemon/ops/admin_socket.h"
 #include "daemon/ops/control_loop.h"
+#include "daemon/ops/health_http.h"
+#include "daemon/ops/metrics.h"
 #include "daemon/store/client_preload.h"
 #include "daemon/store/database_worker.h"
 
@@ -53,12 +55,15 @@ private:
     void on_network(std::function<ops::AdminReply()> work, ops::AdminDone done);
     void stop();
     void open_admin_socket();
+    void open_health_http();
+    void update_gauges();  // network loop
     // The deletion job (spec 6.7, D9): each database once per run, on its worker.
     void run_deletion_job(ops::AdminDone done);
     void schedule_deletion_job();
     void configure_logging(const config::ServerConfig& server, std::optional<std::string> level = std::nullopt);
 
     config::ConfigSet config_;  // the control loop's after start (reload replaces it)
+    ops::Metrics metrics_;
     const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     net::NetworkLoop network_;
     net::sio::Server socketio_;
@@ -67,6 +72,7 @@ private:
     net::eio::Server engineio_;
     ops::ControlLoop control_;
     std::unique_ptr<ops::AdminSocket> admin_socket_;
+    std::unique_ptr<ops::HealthHttp> health_http_;
     std::optional<std::chrono::system_clock::time_point> next_deletion_;  // control loop
 };
 

@@ -11,6 +11,7 @@
 #include "daemon/daemon.h"
 #include "daemon/net/resolve_address.h"
 #include "daemon/ops/control_loop.h"
+#include "daemon/ops/metrics.h"
 #include "daemon/store/client_preload.h"
 
 namespace {
@@ -55,6 +56,13 @@ int main(int argc, char** argv) {
     app.add_option("server_cfg", args.server_cfg, "server.cfg as written by ILIAS")->required();
     app.add_option("client_cfg", args.client_cfgs, "one client.cfg per ILIAS installation")->required()->expected(1, -1);
     app.add_flag("--check-config", args.check_only, "validate the files, print every problem, and exit");
+    app.add_flag_callback(
+        "--metrics-reference",
+        [] {
+            std::cout << ilchat::ops::Metrics::reference_markdown();
+            std::exit(exit_ok);
+        },
+        "print the reference of the Prometheus metrics (Markdown) and exit");
     app.set_version_flag("--version", std::string("ilchatd ") + ilchat::version);
     app.footer("Exit codes: 0 ok, 1 bad configuration or start-up failure, 2 usage error.");
     try {

@@ -17,7 +17,7 @@ constexpr std::array<std::string_view, 9> log_levels{"emerg",  "alert", "crit", 
 
 bool deletion_matters(const ServerConfig& c) { return c.deletion_enabled; }
 
-const std::array<Setting<ServerConfig>, 26> table{{
+const std::array<Setting<ServerConfig>, 27> table{{
     {"protocol", &ServerConfig::protocol, {K::choice, 0, 0, protocols}, Reload::restart,
      "\"http\" or \"https\"; https needs cert and key", true},
     {"port", &ServerConfig::port, {K::integer, 1, 65535}, Reload::restart, "TCP port of the one listener", true},
@@ -63,6 +63,8 @@ const std::array<Setting<ServerConfig>, 26> table{{
      "rows per DELETE statement of the deletion job, so that the tables stay usable while it runs"},
     {"admin_socket", &ServerConfig::admin_socket, {K::text}, Reload::restart,
      "path of the Unix admin socket used by ilchatctl; \"\" turns it off"},
+    {"metrics_address", &ServerConfig::metrics_address, {K::text}, Reload::restart,
+     "host:port (or [IPv6]:port) of /metrics, /healthz and /readyz; \"\" turns them off"},
     {"admin_group", &ServerConfig::admin_group, {K::text}, Reload::restart,
      "group (besides root and the daemon's user) allowed on the admin socket"},
 }};

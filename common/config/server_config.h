@@ -38,6 +38,7 @@ struct ServerConfig {
     int disconnect_grace = 15000;
     int deletion_batch = 10000;
     std::string admin_socket = "/run/ilchatd/admin.sock";
+    std::string metrics_address = "127.0.0.1:9464";
     std::string admin_group;
 
     bool operator==(const ServerConfig&) const = default;

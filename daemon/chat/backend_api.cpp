@@ -3,12 +3,15 @@
 #include <array>
 #include <strings.h>
 
+#include <chrono>
+
 #include <spdlog/spdlog.h>
 
 #include "common/text/json.h"
 #include "daemon/chat/im_chat.h"
 #include "daemon/chat/room_chat.h"
 #include "daemon/net/engineio_packet.h"
+#include "daemon/ops/metrics.h"
 
 namespace ilchat::chat {
 
@@ -117,7 +120,8 @@ HttpResponse access_denied() { return json_ok(R"({"status":403,"message":"Access
 
 }  // namespace
 
-BackendApi::BackendApi(std::vector<Client> clients) : clients_(std::move(clients)) {}
+BackendApi::BackendApi(std::vector<Client> clients, ops::Metrics* metrics)
+    : clients_(std::move(clients)), metrics_(metrics) {}
 
 std::span<const BackendApi::Route> BackendApi::routes() { return route_table; }
 
@@ -151,6 +155,21 @@ const BackendApi::Client* BackendApi::find_client(std::string_view name) const {
 }
 
 HttpResponse BackendApi::handle(const net::HttpRequest& request) const {
+    const auto started = std::chrono::steady_clock::now();
+    std::string_view route_name = "unknown";
+    HttpResponse response = route(request, route_name);
+    if (metrics_) {
+        const std::string_view result = response.status != 200 ? "error"
+                                        : response.body.starts_with(R"({"status":403)") ? "denied"
+                                                                                           : "ok";
+        metrics_->backend_requests(route_name, result).Increment();
+        metrics_->backend_request_duration_seconds(route_name)
+            .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    return response;
+}
+
+HttpResponse BackendApi::route(const net::HttpRequest& request, std::string_view& route_name) const {
     constexpr std::string_view prefix = "/backend/";
     if (request.method != net::HttpMethod::get && request.method != net::HttpMethod::head)
         return HttpResponse::json_error(405, "Method Not Allowed: the backend API takes GET only");
@@ -167,6 +186,7 @@ HttpResponse BackendApi::handle(const net::HttpRequest& request) const {
         const bool fits = route.title_last ? params >= route.params && route.shape == database_shape
                                            : params == route.params;
         if (!fits) continue;
+        route_name = route.action;
         if (!client) return HttpResponse::json_error(404, "Unknown namespace \"" + segments[1] + "\"");
         if (!route.open) {
             if (request.authorization.empty()) {

@@ -8,6 +8,10 @@
 #include "common/config/client_config.h"
 #include "daemon/net/http_message.h"
 
+namespace ilchat::ops {
+class Metrics;
+}
+
 namespace ilchat::chat {
 
 class RoomChat;
@@ -22,7 +26,8 @@ public:
         RoomChat* rooms = nullptr;
         ImChat* im = nullptr;
     };
-    explicit BackendApi(std::vector<Client> clients);
+    // `metrics` (optional) counts requests by route and result, with their duration.
+    explicit BackendApi(std::vector<Client> clients, ops::Metrics* metrics = nullptr);
 
     net::HttpResponse handle(const net::HttpRequest& request) const;
     // Reload: new Basic credentials for a client (network loop).
@@ -57,8 +62,10 @@ public:
 
 private:
     const Client* find_client(std::string_view name) const;
+    net::HttpResponse route(const net::HttpRequest& request, std::string_view& route_name) const;
 
     std::vector<Client> clients_;
+    ops::Metrics* metrics_;
 };
 
 }  // namespace ilchat::chat

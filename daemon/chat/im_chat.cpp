@@ -11,6 +11,7 @@
 #include "daemon/chat/html_escape.h"
 #include "daemon/chat/logged_in.h"
 #include "daemon/net/random_id.h"
+#include "daemon/ops/metrics.h"
 
 namespace ilchat::chat {
 
@@ -266,14 +267,19 @@ void ImChat::emit_to_participant(const Participant& p, std::string_view event, c
 
 ImChat::Participant* ImChat::actor(Socket& socket, std::optional<std::int64_t> claimed_user, std::string_view event) {
     const LoggedIn* user = logged_in(socket);
+    auto count = [&](std::string_view reason) {
+        if (options_.metrics) options_.metrics->ignored_events("/" + client_name_ + "-im", reason).Increment();
+    };
     if (!user) {
         spdlog::warn("IM {} ignored in namespace {}-im: socket not logged in", event, client_name_);
+        count("not_logged_in");
         return nullptr;
     }
     if (claimed_user && *claimed_user != user->user_id) {
         // DESIGN.md D5: a socket acts only as the participant it logged in as.
         spdlog::warn("IM {} ignored in namespace {}-im: socket of user {} claims to be user {}", event, client_name_,
                      user->user_id, *claimed_user);
+        count("spoofed_user");
         return nullptr;
     }
     auto found = participants_.find(user->user_id);

@@ -18,10 +18,15 @@
 #include "daemon/store/database_worker.h"
 #include "daemon/store/im_store.h"
 
+namespace ilchat::ops {
+class Metrics;
+}
+
 namespace ilchat::chat {
 
 struct ImChatOptions {
-    bool html_escape = true;  // DESIGN.md D10, as for the rooms
+    bool html_escape = true;           // DESIGN.md D10, as for the rooms
+    ops::Metrics* metrics = nullptr;  // counts ignored events
 };
 
 // The On-Screen Chat of one ILIAS client (namespace /<name>-im; spec 5.4, 6.4.3, 6.6 and DESIGN.md

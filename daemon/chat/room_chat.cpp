@@ -7,6 +7,7 @@
 #include "common/text/json.h"
 #include "daemon/chat/html_escape.h"
 #include "daemon/chat/logged_in.h"
+#include "daemon/ops/metrics.h"
 
 namespace ilchat::chat {
 
@@ -172,6 +173,10 @@ void RoomChat::cancel_grace(std::int64_t user_id) {
     if (auto found = grace_timers_.find(user_id); found != grace_timers_.end()) found->second->cancel();
 }
 
+void RoomChat::ignored(std::string_view reason) {
+    if (options_.metrics) options_.metrics->ignored_events("/" + client_name_, reason).Increment();
+}
+
 void RoomChat::persist(std::int64_t room_id, std::int64_t sub_id, const std::string& json, std::int64_t seconds) {
     database_.write([schema = schema_, room_id, sub_id, json, seconds](db::Connection& db) {
         store::persist_message(db, schema, room_id, sub_id, json, seconds);
@@ -208,6 +213,7 @@ void RoomChat::on_enter_room(Socket& socket, const Event& event) {
     Room* room = where ? find_room(where->key) : nullptr;
     if (!subscriber || !room) {
         spdlog::warn("enterRoom ignored in namespace {}: {}", client_name_, subscriber ? "unknown room" : "not logged in");
+        ignored(subscriber ? "unknown_room" : "not_logged_in");
         return;
     }
     cancel_grace(subscriber->id);
@@ -234,17 +240,20 @@ void RoomChat::on_message(Socket& socket, const Event& event) {
     Subscriber* subscriber = subscriber_of(socket);
     if (!subscriber) {
         spdlog::error("Missing subscriber, don't process message");
+        ignored("not_logged_in");
         return;
     }
     auto where = event_room(event, 1);
     Room* room = where ? find_room(where->key) : nullptr;
     if (!room || !event.arg(0).IsObject()) {
         spdlog::warn("message ignored in namespace {}: unknown room or malformed data", client_name_);
+        ignored("malformed");
         return;
     }
     // DESIGN.md D15: only a subscriber who entered the room may post to it.
     if (!room->is_joined(subscriber->id) || !room->subscribers.count(subscriber->id)) {
         spdlog::warn("message of subscriber {} to room {} ignored: not in the room", subscriber->id, room->key);
+        ignored("not_in_room");
         return;
     }
     const rapidjson::Value& data = event.arg(0);
@@ -291,6 +300,7 @@ void RoomChat::on_typing(Socket& socket, const Event& event, bool started) {
     if (!subscriber || !room) return;
     if (!room->subscribers.count(subscriber->id) || !room->is_joined(subscriber->id)) {
         spdlog::debug("Subscriber is not in room, don't process message");
+        ignored("not_in_room");
         return;
     }
     std::vector<Socket*> receivers;

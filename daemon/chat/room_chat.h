@@ -19,11 +19,16 @@
 #include "daemon/store/database_worker.h"
 #include "daemon/store/room_store.h"
 
+namespace ilchat::ops {
+class Metrics;
+}
+
 namespace ilchat::chat {
 
 struct RoomChatOptions {
     bool html_escape = true;                              // DESIGN.md D10
     std::chrono::milliseconds disconnect_grace{15000};    // spec 5.3 "disconnect"
+    ops::Metrics* metrics = nullptr;                      // counts ignored events
 };
 
 // The repository chat of one ILIAS client (namespace /<name>, spec 3, 4.5, 5.3): rooms, their
@@ -94,6 +99,7 @@ private:
     void emit_to_subscriber(const Subscriber& s, std::string_view event, const std::string& json);
     void emit_userlist(const Room& room, const RoomRef& ref);
     void cancel_grace(std::int64_t user_id);
+    void ignored(std::string_view reason);
     void persist(std::int64_t room_id, std::int64_t sub_id, const std::string& json, std::int64_t seconds);
 
     std::string client_name_;

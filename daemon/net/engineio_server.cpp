@@ -1,5 +1,7 @@
 #include "daemon/net/engineio_server.h"
 
+#include <algorithm>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +11,7 @@
 #include "daemon/net/http_exchange.h"
 #include "daemon/net/random_id.h"
 #include "daemon/net/websocket_connection.h"
+#include "daemon/ops/metrics.h"
 
 namespace ilchat::net::eio {
 
@@ -22,6 +25,17 @@ const SharedFrame probe_reply = make_frame("3probe");
 // The error bodies engine.io answers with (code and message are what clients log).
 enum class ErrorCode { unknown_transport = 0, unknown_sid = 1, bad_handshake_method = 2, bad_request = 3,
                        unsupported_protocol_version = 5 };
+
+std::string_view failure_reason(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::unknown_transport: return "unknown_transport";
+        case ErrorCode::unknown_sid: return "unknown_sid";
+        case ErrorCode::bad_handshake_method: return "bad_handshake_method";
+        case ErrorCode::bad_request: return "bad_request";
+        case ErrorCode::unsupported_protocol_version: return "unsupported_protocol_version";
+    }
+    return "other";
+}
 
 HttpResponse error_response(const HttpRequest& request, ErrorCode code, int status = 400) {
     static constexpr const char* messages[] = {"Transport unknown", "Session ID unknown", "Bad handshake method",
@@ -69,6 +83,12 @@ std::string open_packet(const std::string& sid, bool websocket_only, const Setti
     writer.Uint64(settings.max_payload);
     writer.EndObject();
     return std::string("0") + buffer.GetString();
+}
+
+// A refused request, counted by reason.
+HttpResponse failure(const Settings& settings, const HttpRequest& request, ErrorCode code) {
+    if (settings.metrics) settings.metrics->handshake_failures(failure_reason(code)).Increment();
+    return error_response(request, code);
 }
 
 }  // namespace
@@ -350,6 +370,13 @@ void Session::close(CloseReason reason) {
         transport->close();
     }
     queue_.clear();
+    if (auto* metrics = server_.settings().metrics) {
+        std::string label(describe(reason));
+        std::replace(label.begin(), label.end(), ' ', '_');
+        metrics->disconnects(label).Increment();
+        if (reason == CloseReason::slow_consumer) metrics->slow_consumer_disconnects().Increment();
+    }
+    if (reason == CloseReason::slow_consumer) spdlog::warn("session {} closed: the client does not read (slow consumer)", id_);
     server_.handler().on_close(*this, reason);
     server_.retire(*this);
 }
@@ -411,13 +438,14 @@ std::optional<HttpResponse> Server::handle_http(const HttpRequest& request, Http
         return preflight;
     }
     const std::string transport = request.query_value("transport");
-    if (transport != "polling" && transport != "websocket") return error_response(request, ErrorCode::unknown_transport);
-    if (request.query_value("EIO") != "4") return error_response(request, ErrorCode::unsupported_protocol_version);
+    if (transport != "polling" && transport != "websocket") return failure(settings_, request, ErrorCode::unknown_transport);
+    if (request.query_value("EIO") != "4") return failure(settings_, request, ErrorCode::unsupported_protocol_version);
     // A websocket request that arrives as plain HTTP (no Upgrade) cannot be served.
-    if (transport != "polling") return error_response(request, ErrorCode::bad_request);
+    if (transport != "polling") return failure(settings_, request, ErrorCode::bad_request);
 
     if (!request.has_query("sid")) {
-        if (request.method != HttpMethod::get) return error_response(request, ErrorCode::bad_handshake_method);
+        if (request.method != HttpMethod::get) return failure(settings_, request, ErrorCode::bad_handshake_method);
+        if (settings_.metrics) settings_.metrics->handshakes("polling").Increment();
         std::string sid = random_id();
         auto session = std::make_unique<Session>(*this, sid);
         Session& opened = *session;
@@ -428,17 +456,23 @@ std::optional<HttpResponse> Server::handle_http(const HttpRequest& request, Http
     }
 
     auto found = sessions_.find(request.query_value("sid"));
-    if (found == sessions_.end()) return error_response(request, ErrorCode::unknown_sid);
+    if (found == sessions_.end()) return failure(settings_, request, ErrorCode::unknown_sid);
     Session& session = *found->second;
-    if (session.on_websocket()) return error_response(request, ErrorCode::bad_request);  // transport mismatch
+    if (session.on_websocket()) return failure(settings_, request, ErrorCode::bad_request);  // transport mismatch
     if (request.method == HttpMethod::get) return session.poll(request, exchange);
     if (request.method == HttpMethod::post) return session.post(request);
-    return error_response(request, ErrorCode::bad_request);
+    return failure(settings_, request, ErrorCode::bad_request);
 }
 
+
+
 WebSocketConnection* Server::accept_websocket(const HttpRequest& request, lws* wsi) {
-    if (request.query_value("transport") != "websocket" || request.query_value("EIO") != "4") return nullptr;
+    if (request.query_value("transport") != "websocket" || request.query_value("EIO") != "4") {
+        if (settings_.metrics) settings_.metrics->handshake_failures("bad_websocket_request").Increment();
+        return nullptr;
+    }
     if (!request.has_query("sid")) {
+        if (settings_.metrics) settings_.metrics->handshakes("websocket").Increment();
         std::string sid = random_id();
         auto session = std::make_unique<Session>(*this, sid);
         auto* transport = new WebSocketTransport(wsi, settings_.max_payload, session.get());

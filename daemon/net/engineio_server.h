@@ -26,6 +26,14 @@ class WebSocketConnection;
 // upgrade to websocket, heartbeat, bounded send queues. Runs on the network loop.
 namespace ilchat::net::eio {
 
+}  // namespace ilchat::net::eio
+
+namespace ilchat::ops {
+class Metrics;
+}
+
+namespace ilchat::net::eio {
+
 struct Settings {
     std::chrono::milliseconds ping_interval{25000};
     std::chrono::milliseconds ping_timeout{20000};
@@ -34,6 +42,7 @@ struct Settings {
     // A client that does not read is disconnected before its queue grows past these.
     std::size_t max_queued_packets = 10000;
     std::size_t max_queued_bytes = 8 * 1024 * 1024;
+    ops::Metrics* metrics = nullptr;  // counts handshakes, failures and disconnects when given
 };
 
 enum class CloseReason { client_close, transport_close, ping_timeout, parse_error, slow_consumer, server_close };

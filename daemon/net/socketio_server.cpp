@@ -7,6 +7,7 @@
 #include "common/text/json.h"
 #include "daemon/net/loop_timer.h"
 #include "daemon/net/random_id.h"
+#include "daemon/ops/metrics.h"
 
 namespace ilchat::net::sio {
 
@@ -93,7 +94,7 @@ Socket::~Socket() {
 
 void Socket::emit(std::string_view event, std::string_view args_json, std::span<const std::string> attachments) {
     if (attachments.empty()) {
-        session_.send(nsp_.event_frame(event, args_json));
+        nsp_.deliver(nsp_.event_frame(event, args_json), {this});
         return;
     }
     send_packet(session_, outgoing(PacketType::event, PacketType::binary_event, nsp_.name(),
@@ -155,29 +156,37 @@ SharedFrame Namespace::event_frame(std::string_view event, std::string_view args
     return eio::message_frame(encode(packet));
 }
 
+void Namespace::deliver(const SharedFrame& frame, const std::vector<Socket*>& sockets, const Socket* except) {
+    std::size_t delivered = 0;
+    for (Socket* socket : sockets)
+        if (socket != except) {
+            socket->session().send(frame);
+            ++delivered;
+        }
+    if (metrics_ && delivered) {
+        metrics_->messages_sent(name_).Increment(static_cast<double>(delivered));
+        metrics_->bytes_sent().Increment(static_cast<double>(delivered * frame->payload().size()));
+    }
+}
+
 void Namespace::emit_to_room(const std::string& room, std::string_view event, std::string_view args_json,
                              const Socket* except) {
     auto found = rooms_.find(room);
     if (found == rooms_.end()) return;
-    const SharedFrame frame = event_frame(event, args_json);
     // Sending may close a slow session, which removes sockets from this very room.
-    std::vector<Socket*> members(found->second.begin(), found->second.end());
-    for (Socket* socket : members)
-        if (socket != except) socket->session().send(frame);
+    deliver(event_frame(event, args_json), {found->second.begin(), found->second.end()}, except);
 }
 
 void Namespace::emit_to_all(std::string_view event, std::string_view args_json) {
-    const SharedFrame frame = event_frame(event, args_json);
     std::vector<Socket*> members;
     members.reserve(sockets_.size());
     for (const auto& [id, socket] : sockets_) members.push_back(socket);
-    for (Socket* socket : members) socket->session().send(frame);
+    deliver(event_frame(event, args_json), members);
 }
 
 void Namespace::emit_to(const std::vector<Socket*>& sockets, std::string_view event, std::string_view args_json) {
     if (sockets.empty()) return;
-    const SharedFrame frame = event_frame(event, args_json);
-    for (Socket* socket : sockets) socket->session().send(frame);
+    deliver(event_frame(event, args_json), sockets);
 }
 
 Socket* Namespace::find(const std::string& socket_id) const {
@@ -193,14 +202,14 @@ std::size_t Namespace::room_size(const std::string& room) const {
 // ---------------------------------------------------------------------------------------------
 // Server
 
-Server::Server(lws_context* context, std::chrono::milliseconds connect_timeout)
-    : context_(context), connect_timeout_(connect_timeout) {}
+Server::Server(lws_context* context, std::chrono::milliseconds connect_timeout, ops::Metrics* metrics)
+    : context_(context), connect_timeout_(connect_timeout), metrics_(metrics) {}
 
 Server::~Server() = default;
 
 Namespace& Server::add_namespace(const std::string& name) {
     auto& slot = namespaces_[name];
-    if (!slot) slot = std::make_unique<Namespace>(name);
+    if (!slot) slot = std::make_unique<Namespace>(name, metrics_);
     return *slot;
 }
 
@@ -258,6 +267,7 @@ void Server::dispatch(eio::Session& session, Client& client, Packet packet) {
             if (payload.HasParseError() || !payload.IsArray() || payload.Empty()) return;  // decode() validated it
             std::string name = payload[0].IsString() ? std::string(payload[0].GetString(), payload[0].GetStringLength())
                                                      : to_json(payload[0]);
+            if (metrics_) metrics_->messages_received(socket.nsp().name()).Increment();
             auto handler = socket.nsp().handlers_.find(name);
             if (handler == socket.nsp().handlers_.end()) return;
             Event event{name, payload, packet.attachments, packet.ack_id};

@@ -20,6 +20,10 @@
 
 // Socket.IO protocol revision 5 on top of Engine.IO sessions (clients-and-wire.md 4.3, 4.5):
 // namespaces, sockets, rooms, events and acknowledgements. Runs on the network loop.
+namespace ilchat::ops {
+class Metrics;
+}
+
 namespace ilchat::net::sio {
 
 class Namespace;
@@ -89,7 +93,7 @@ private:
 
 class Namespace {
 public:
-    explicit Namespace(std::string name) : name_(std::move(name)) {}
+    Namespace(std::string name, ops::Metrics* metrics) : name_(std::move(name)), metrics_(metrics) {}
 
     const std::string& name() const { return name_; }
 
@@ -117,8 +121,11 @@ private:
     friend class Socket;
     friend class Server;
     SharedFrame event_frame(std::string_view event, std::string_view args_json) const;
+    // Sends one frame to each socket, counting the deliveries.
+    void deliver(const SharedFrame& frame, const std::vector<Socket*>& sockets, const Socket* except = nullptr);
 
     std::string name_;
+    ops::Metrics* metrics_;
     std::unordered_map<std::string, EventHandler> handlers_;
     std::function<void(Socket&)> on_connect_;
     std::function<void(Socket&, std::string_view)> on_disconnect_;
@@ -128,7 +135,8 @@ private:
 
 class Server final : public eio::SessionHandler {
 public:
-    Server(lws_context* context, std::chrono::milliseconds connect_timeout);
+    // `metrics` (optional) counts events received and sent per namespace.
+    Server(lws_context* context, std::chrono::milliseconds connect_timeout, ops::Metrics* metrics = nullptr);
     ~Server() override;
 
     // `name` as on the wire, e.g. "/" or "/ilias-im".
@@ -152,6 +160,7 @@ private:
 
     lws_context* context_;
     std::chrono::milliseconds connect_timeout_;
+    ops::Metrics* metrics_;
     std::unordered_map<std::string, std::unique_ptr<Namespace>> namespaces_;
 };
 

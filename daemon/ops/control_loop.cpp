@@ -52,11 +52,12 @@ ControlLoop::ControlLoop(Hooks hooks)
     }
 }
 
-ControlLoop::~ControlLoop() {
-    if (thread_.joinable()) {
-        mailbox_.post([this] { event_base_loopbreak(base_.get()); });
-        thread_.join();
-    }
+ControlLoop::~ControlLoop() { stop(); }
+
+void ControlLoop::stop() {
+    if (!thread_.joinable()) return;
+    mailbox_.post([this] { event_base_loopbreak(base_.get()); });
+    thread_.join();
 }
 
 void ControlLoop::start() {

@@ -32,6 +32,9 @@ public:
     static void block_signals_in_this_thread();
 
     void start();
+    // Ends the loop and joins its thread (also done by the destructor); what lives on the loop
+    // may be destroyed afterwards from the calling thread.
+    void stop();
     Mailbox& mailbox() { return mailbox_; }
     // For components that live on this loop (admin socket, metrics endpoint). Create them
     // before start() or from jobs on the loop.

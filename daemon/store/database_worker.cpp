@@ -3,6 +3,8 @@
 #include <errmsg.h>
 #include <spdlog/spdlog.h>
 
+#include "daemon/ops/metrics.h"
+
 namespace ilchat::store {
 
 namespace {
@@ -14,8 +16,20 @@ bool connection_lost(unsigned code) {
 
 }  // namespace
 
-DatabaseWorker::DatabaseWorker(std::string name, db::Endpoint endpoint)
-    : name_(std::move(name)), endpoint_(std::move(endpoint)), thread_([this] { run(); }) {}
+DatabaseWorker::DatabaseWorker(std::string name, db::Endpoint endpoint, ops::Metrics* metrics)
+    : name_(std::move(name)), endpoint_(std::move(endpoint)), metrics_(metrics), thread_([this] { run(); }) {
+    if (metrics_) metrics_->db_up(name_).Set(1);  // start-up has just connected
+}
+
+void DatabaseWorker::observe(std::string_view op, std::chrono::steady_clock::time_point started) {
+    if (!metrics_) return;
+    metrics_->db_query_duration_seconds(op).Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+void DatabaseWorker::failed() {
+    if (metrics_) metrics_->db_errors(name_).Increment();
+}
 
 DatabaseWorker::~DatabaseWorker() {
     {
@@ -33,12 +47,25 @@ void DatabaseWorker::post(Job job, bool write) {
     {
         std::lock_guard lock(mutex_);
         jobs_.push_back({std::move(job), write});
+        if (metrics_) metrics_->db_write_queue_depth(name_).Set(static_cast<double>(jobs_.size()));
     }
     wake_.notify_one();
 }
 
 db::Connection& DatabaseWorker::connection() {
-    if (!connection_) connection_.emplace(db::Connection::open(endpoint_));
+    if (!connection_) {
+        try {
+            connection_.emplace(db::Connection::open(endpoint_));
+        } catch (const db::Error&) {
+            if (metrics_) metrics_->db_up(name_).Set(0);
+            throw;
+        }
+        if (metrics_) {
+            metrics_->db_up(name_).Set(1);
+            if (ever_connected_) metrics_->db_reconnects(name_).Increment();
+        }
+        ever_connected_ = true;
+    }
     return *connection_;
 }
 
@@ -50,6 +77,7 @@ void DatabaseWorker::run() {
             std::unique_lock lock(mutex_);
             wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
             if (jobs_.empty()) return;  // stopping, and everything queued has run
+            if (metrics_) metrics_->db_write_queue_depth(name_).Set(0);
             if (!jobs_.front().write) {
                 read = std::move(jobs_.front().job);
                 jobs_.pop_front();
@@ -60,6 +88,7 @@ void DatabaseWorker::run() {
                     jobs_.pop_front();
                 }
             }
+            if (metrics_) metrics_->db_write_queue_depth(name_).Set(static_cast<double>(jobs_.size()));
         }
         if (read) run_read(*read);
         else run_writes(writes);
@@ -67,17 +96,21 @@ void DatabaseWorker::run() {
 }
 
 void DatabaseWorker::run_read(Job& job) {
+    const auto started = std::chrono::steady_clock::now();
     // One retry on a fresh connection covers a connection the server dropped while idle.
     for (int attempt = 0; attempt < 2; ++attempt) {
         try {
             job(connection());
+            observe("read", started);
             return;
         } catch (const db::Error& e) {
             if (connection_lost(e.code())) connection_.reset();
             if (attempt == 0 && connection_lost(e.code())) continue;
+            failed();
             spdlog::error("Database for {}: {}", name_, e.what());
             return;
         } catch (const std::exception& e) {
+            failed();
             spdlog::error("Database for {}: {}", name_, e.what());
             return;
         }
@@ -85,6 +118,7 @@ void DatabaseWorker::run_read(Job& job) {
 }
 
 void DatabaseWorker::run_writes(std::vector<Job>& jobs) {
+    const auto started = std::chrono::steady_clock::now();
     // Nothing is committed until the end, so after a lost connection the whole batch runs again.
     for (int attempt = 0; attempt < 2; ++attempt) {
         try {
@@ -97,18 +131,22 @@ void DatabaseWorker::run_writes(std::vector<Job>& jobs) {
                 } catch (const db::Error& e) {
                     if (connection_lost(e.code())) throw;
                     db.execute("ROLLBACK TO SAVEPOINT job");
+                    failed();
                     spdlog::error("Database for {}: {}", name_, e.what());
                 } catch (const std::exception& e) {
                     db.execute("ROLLBACK TO SAVEPOINT job");
+                    failed();
                     spdlog::error("Database for {}: {}", name_, e.what());
                 }
             }
             db.execute("COMMIT");
+            observe("write_batch", started);
             return;
         } catch (const db::Error& e) {
             const bool lost = connection_lost(e.code());
             if (lost) connection_.reset();
             if (attempt == 0 && lost) continue;
+            failed();
             spdlog::error("Database for {}: {} ({} writes not stored)", name_, e.what(), jobs.size());
             return;
         }

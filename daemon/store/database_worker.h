@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -10,6 +11,10 @@
 #include <vector>
 
 #include "common/db/connection.h"
+
+namespace ilchat::ops {
+class Metrics;
+}
 
 namespace ilchat::store {
 
@@ -24,7 +29,9 @@ class DatabaseWorker {
 public:
     using Job = std::function<void(db::Connection&)>;
 
-    DatabaseWorker(std::string name, db::Endpoint endpoint);
+    // `metrics` (optional): database up, errors, reconnects, queue depth and durations, labelled
+    // with `name`.
+    DatabaseWorker(std::string name, db::Endpoint endpoint, ops::Metrics* metrics = nullptr);
     ~DatabaseWorker();  // runs what is queued, then stops
     DatabaseWorker(const DatabaseWorker&) = delete;
     DatabaseWorker& operator=(const DatabaseWorker&) = delete;
@@ -48,8 +55,13 @@ private:
 
     static constexpr std::size_t max_batch = 500;
 
+    void observe(std::string_view op, std::chrono::steady_clock::time_point started);
+    void failed();
+
     std::string name_;
     db::Endpoint endpoint_;
+    ops::Metrics* metrics_;
+    bool ever_connected_ = false;
     std::optional<db::Connection> connection_;
     std::mutex mutex_;
     std::condition_variable wake_;

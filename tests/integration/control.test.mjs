@@ -267,3 +267,75 @@ describe('deletion job', () => {
     }
   });
 });
+
+describe('metrics and health', () => {
+  test('/metrics exposes every family and the counters move; /healthz and /readyz answer', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const { serverPath, clientPaths } = writeConfig(dir, { port, clients: [{ name: 'ilias', database: { name: database } }] });
+    const daemon = await startDaemon(serverPath, clientPaths);
+    try {
+      const metricsPort = Number(daemon.output.match(/Metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics/)[1]);
+      const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const value = (text, series) => {
+        const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+        return line === undefined ? undefined : Number(line.slice(series.length + 1));
+      };
+      const before = await scrape();
+      for (const family of ['ilchatd_connections', 'ilchatd_handshakes_total', 'ilchatd_handshake_failures_total',
+        'ilchatd_disconnects_total', 'ilchatd_messages_received_total', 'ilchatd_messages_sent_total',
+        'ilchatd_bytes_sent_total', 'ilchatd_slow_consumer_disconnects_total', 'ilchatd_backend_requests_total',
+        'ilchatd_backend_request_duration_seconds', 'ilchatd_db_query_duration_seconds', 'ilchatd_db_up',
+        'ilchatd_db_write_queue_depth', 'ilchatd_deletion_rows_deleted_total', 'ilchatd_config_reloads_total',
+        'ilchatd_admin_commands_total', 'ilchatd_build_info', 'ilchatd_rooms', 'ilchatd_conversations',
+        'process_resident_memory_bytes', 'process_cpu_seconds_total', 'process_open_fds']) {
+        assert.match(before, new RegExp(`^# TYPE ${family} `, 'm'), family);
+      }
+      assert.equal(value(before, 'ilchatd_db_up{namespace="ilias"}'), 1);
+
+      const auth = `Basic ${Buffer.from('key-0:secret-0').toString('base64')}`;
+      await fetch(`http://127.0.0.1:${port}/backend/Connect/ilias/1/6`, { headers: { Authorization: auth } });
+      await fetch(`http://127.0.0.1:${port}/backend/EnterPrivateRoom/ilias/1/6`, { headers: { Authorization: auth } });
+      await fetch(`http://127.0.0.1:${port}/socket.io/?EIO=9&transport=polling`);
+      const socket = await connected(port, 'ilias');
+      socket.emit('login', 'root', 6);
+      await new Promise((r) => socket.once('loggedIn', r));
+      socket.emit('enterRoom', 1);
+      await new Promise((r) => socket.once('userlist', r));
+      socket.emit('message', { content: 'counted', format: {} }, 2);  // not entered: ignored (D15)
+      await admin(path.join(dir, 'admin.sock'), { command: 'version' });
+      daemon.child.kill('SIGHUP');
+
+      await eventually(async () => {
+        const after = await scrape();
+        assert.equal(value(after, 'ilchatd_handshakes_total{transport="websocket"}'), 1);
+        assert.equal(value(after, 'ilchatd_handshake_failures_total{reason="unsupported_protocol_version"}'), 1);
+        assert.equal(value(after, 'ilchatd_backend_requests_total{result="ok",route="Connect"}'), 1);
+        assert.equal(value(after, 'ilchatd_messages_received_total{namespace="/ilias"}'), 3);
+        assert.ok(value(after, 'ilchatd_messages_sent_total{namespace="/ilias"}') >= 4);  // loggedIn, entered, userlist, notice
+        assert.ok(value(after, 'ilchatd_bytes_sent_total') > 100);
+        assert.equal(value(after, 'ilchatd_ignored_events_total{namespace="/ilias",reason="not_in_room"}'), 1);
+        assert.equal(value(after, 'ilchatd_admin_commands_total{result="ok"}'), 1);
+        assert.equal(value(after, 'ilchatd_config_reloads_total{result="success"}'), 1);
+        assert.equal(value(after, 'ilchatd_connections{namespace="/ilias",transport="websocket"}'), 1);
+        assert.equal(value(after, 'ilchatd_rooms{namespace="/ilias"}'), 3);
+      }, { timeoutMs: 8000, intervalMs: 200 });
+      socket.disconnect();
+      await eventually(async () => {
+        const text = await scrape();
+        const closed = (value(text, 'ilchatd_disconnects_total{reason="client_close"}') ?? 0)
+          + (value(text, 'ilchatd_disconnects_total{reason="transport_close"}') ?? 0);
+        assert.equal(closed, 1);
+      });
+
+      assert.equal(await (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).text(), 'ok');
+      const ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/nothing`)).status, 404);
+      const stats = await admin(path.join(dir, 'admin.sock'), { command: 'stats' });
+      assert.match(stats.text, /^ilchatd_build_info\{version="[\d.]+"\} 1$/m);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});

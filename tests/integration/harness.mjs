@@ -51,7 +51,7 @@ export function writeConfig(dir, { port, address = '127.0.0.1', server = {}, cli
   writeFileSync(serverPath, JSON.stringify({
     protocol: 'http', port, address, sub_directory: '', log: 0, error_log: '', log_level: 'info',
     deletion_mode: 0, deletion_unit: 'years', deletion_value: 1, deletion_time: '06:30',
-    admin_socket: path.join(dir, 'admin.sock'), ...server,
+    admin_socket: path.join(dir, 'admin.sock'), metrics_address: '127.0.0.1:0', ...server,
   }, null, 4));
   const clientPaths = clients.map((c, i) => {
     const clientPath = path.join(dir, `client${i}.cfg`);
