@@ -1,5 +1,8 @@
 #include "daemon/store/database_worker.h"
 
+#include <algorithm>
+#include <random>
+
 #include <errmsg.h>
 #include <spdlog/spdlog.h>
 
@@ -35,6 +38,7 @@ DatabaseWorker::~DatabaseWorker() {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
+        give_up_at_ = std::chrono::steady_clock::now() + shutdown_grace;
     }
     wake_.notify_one();
     thread_.join();
@@ -117,10 +121,23 @@ void DatabaseWorker::run_read(Job& job) {
     }
 }
 
+bool DatabaseWorker::wait_before_retry(std::chrono::milliseconds delay) {
+    std::unique_lock lock(mutex_);
+    if (!stopping_) wake_.wait_for(lock, delay, [this] { return stopping_; });
+    if (!stopping_) return true;
+    if (std::chrono::steady_clock::now() >= give_up_at_) return false;
+    lock.unlock();
+    std::this_thread::sleep_for(std::min(delay, first_backoff * 5));
+    return true;
+}
+
 void DatabaseWorker::run_writes(std::vector<Job>& jobs) {
     const auto started = std::chrono::steady_clock::now();
+    auto backoff = first_backoff;
+    bool reported = false;
+    std::minstd_rand jitter(static_cast<unsigned>(started.time_since_epoch().count()));
     // Nothing is committed until the end, so after a lost connection the whole batch runs again.
-    for (int attempt = 0; attempt < 2; ++attempt) {
+    while (true) {
         try {
             db::Connection& db = connection();
             db.execute("START TRANSACTION");
@@ -141,14 +158,23 @@ void DatabaseWorker::run_writes(std::vector<Job>& jobs) {
             }
             db.execute("COMMIT");
             observe("write_batch", started);
+            if (reported) spdlog::info("Database for {} is back; {} queued writes stored", name_, jobs.size());
             return;
         } catch (const db::Error& e) {
-            const bool lost = connection_lost(e.code());
-            if (lost) connection_.reset();
-            if (attempt == 0 && lost) continue;
+            // Connecting failed, or the connection went away: the database is away, not the data wrong.
+            connection_.reset();
             failed();
-            spdlog::error("Database for {}: {} ({} writes not stored)", name_, e.what(), jobs.size());
-            return;
+            if (metrics_) metrics_->db_up(name_).Set(0);
+            if (!reported) {
+                spdlog::error("Database for {}: {}; keeping {} writes and retrying", name_, e.what(), jobs.size());
+                reported = true;
+            }
+            if (!wait_before_retry(backoff)) {
+                spdlog::error("Database for {} still away at shutdown: {} writes not stored", name_, jobs.size());
+                return;
+            }
+            const auto spread = std::chrono::milliseconds(jitter() % (backoff.count() / 2 + 1));
+            backoff = std::min(backoff * 2, max_backoff) + spread;
         }
     }
 }

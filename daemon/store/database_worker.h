@@ -24,7 +24,9 @@ namespace ilchat::store {
 //
 // Writes that queue up while the worker is busy run together in one transaction (one commit
 // instead of one per message), each behind a savepoint so that one failing statement does not
-// undo the others.
+// undo the others. When the database is away (refused, lost, unreachable), the batch is kept and
+// retried with exponential backoff and jitter while new writes queue up behind it; chat goes on.
+// On shutdown the worker keeps trying for `shutdown_grace`, then reports what it could not write.
 class DatabaseWorker {
 public:
     using Job = std::function<void(db::Connection&)>;
@@ -53,7 +55,13 @@ private:
     void run_writes(std::vector<Job>& jobs);
     db::Connection& connection();
 
+    // Waits before the next attempt; false once stopping and past the shutdown grace.
+    bool wait_before_retry(std::chrono::milliseconds delay);
+
     static constexpr std::size_t max_batch = 500;
+    static constexpr std::chrono::milliseconds first_backoff{100};
+    static constexpr std::chrono::milliseconds max_backoff{10000};
+    static constexpr std::chrono::seconds shutdown_grace{5};
 
     void observe(std::string_view op, std::chrono::steady_clock::time_point started);
     void failed();
@@ -67,6 +75,7 @@ private:
     std::condition_variable wake_;
     std::deque<Queued> jobs_;
     bool stopping_ = false;
+    std::chrono::steady_clock::time_point give_up_at_;  // set when stopping
     std::thread thread_;
 };
 
