@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/text/json.h"
+#include "daemon/chat/clock.h"
 #include "daemon/chat/html_escape.h"
 #include "daemon/chat/logged_in.h"
 #include "daemon/net/random_id.h"
@@ -21,11 +22,6 @@ using net::HttpResponse;
 using net::sio::Event;
 using net::sio::Socket;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 void put_string(Writer& w, std::string_view text) { w.String(text.data(), static_cast<rapidjson::SizeType>(text.size())); }
 

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/text/json.h"
+#include "daemon/chat/clock.h"
 #include "daemon/chat/html_escape.h"
 #include "daemon/chat/logged_in.h"
 #include "daemon/ops/metrics.h"
@@ -16,11 +17,6 @@ namespace {
 using net::HttpResponse;
 using net::sio::Event;
 using net::sio::Socket;
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 HttpResponse json_body(std::string body) {
     HttpResponse response;

@@ -42,17 +42,22 @@ async function connected(port, nsp) {
 
 before(() => createDatabase(database));
 
+// A daemon serving client "ilias"; `server` adds server.cfg keys.
+async function startIlias(server = {}, db = database) {
+  const dir = tempDir();
+  const port = await freePort();
+  const { serverPath, clientPaths } = writeConfig(dir, { port, server, clients: [{ name: 'ilias', database: { name: db } }] });
+  const daemon = await startDaemon(serverPath, clientPaths);
+  return { daemon, dir, port, serverPath, clientPaths, socketPath: path.join(dir, 'admin.sock') };
+}
+
 describe('admin socket', () => {
   let daemon;
   let dir;
   let port;
   let socketPath;
   before(async () => {
-    dir = tempDir();
-    port = await freePort();
-    const { serverPath, clientPaths } = writeConfig(dir, { port, clients: [{ name: 'ilias', database: { name: database } }] });
-    socketPath = path.join(dir, 'admin.sock');
-    daemon = await startDaemon(serverPath, clientPaths);
+    ({ daemon, dir, port, socketPath } = await startIlias());
   });
   after(async () => { await daemon?.stop(); });
 
@@ -144,10 +149,7 @@ describe('admin socket', () => {
 
 describe('reload and signals', () => {
   test('SIGHUP with a broken file keeps the old configuration and every socket', async () => {
-    const dir = tempDir();
-    const port = await freePort();
-    const { serverPath, clientPaths } = writeConfig(dir, { port, clients: [{ name: 'ilias', database: { name: database } }] });
-    const daemon = await startDaemon(serverPath, clientPaths);
+    const { daemon, dir, port, serverPath, clientPaths } = await startIlias();
     try {
       const socket = await connected(port, 'ilias');
       let disconnected = false;
@@ -171,10 +173,7 @@ describe('reload and signals', () => {
   });
 
   test('SIGHUP applies the log level and new credentials live, reports restart-only changes, drops no socket', async () => {
-    const dir = tempDir();
-    const port = await freePort();
-    const { serverPath, clientPaths } = writeConfig(dir, { port, clients: [{ name: 'ilias', database: { name: database } }] });
-    const daemon = await startDaemon(serverPath, clientPaths);
+    const { daemon, dir, port, serverPath, clientPaths } = await startIlias();
     try {
       const socket = await connected(port, 'ilias');
       let disconnected = false;
@@ -199,20 +198,14 @@ describe('reload and signals', () => {
   });
 
   test('admin shutdown stops the daemon with exit 0', async () => {
-    const dir = tempDir();
-    const port = await freePort();
-    const { serverPath, clientPaths } = writeConfig(dir, { port, clients: [{ name: 'ilias', database: { name: database } }] });
-    const daemon = await startDaemon(serverPath, clientPaths);
+    const { daemon, dir, port, serverPath, clientPaths } = await startIlias();
     const reply = await admin(path.join(dir, 'admin.sock'), { command: 'shutdown' });
     assert.equal(reply.result, 0);
     assert.deepEqual(await daemon.exitPromise, { code: 0, signal: null });
   });
 
   test('a second SIGTERM during shutdown exits at once', async () => {
-    const dir = tempDir();
-    const port = await freePort();
-    const { serverPath, clientPaths } = writeConfig(dir, { port, clients: [{ name: 'ilias', database: { name: database } }] });
-    const daemon = await startDaemon(serverPath, clientPaths);
+    const { daemon, dir, port, serverPath, clientPaths } = await startIlias();
     daemon.child.kill('SIGTERM');
     daemon.child.kill('SIGTERM');
     const exit = await daemon.exitPromise;
@@ -237,14 +230,8 @@ describe('deletion job', () => {
       ('m2', '00000000-0000-4000-8000-000000000002', 6, 'new', ${(now - 60) * 1000})`);
     sql(db, `INSERT INTO osc_activity (conversation_id, user_id, timestamp) VALUES
       ('00000000-0000-4000-8000-000000000001', 6, 0)`);
-    const dir = tempDir();
-    const port = await freePort();
-    const { serverPath, clientPaths } = writeConfig(dir, {
-      port,
-      server: { deletion_mode: 1, deletion_unit: 'days', deletion_value: 2, deletion_time: '03:00', deletion_batch: 1 },
-      clients: [{ name: 'ilias', database: { name: db } }],
-    });
-    const daemon = await startDaemon(serverPath, clientPaths);
+    const { daemon, dir } = await startIlias(
+      { deletion_mode: 1, deletion_unit: 'days', deletion_value: 2, deletion_time: '03:00', deletion_batch: 1 }, db);
     try {
       assert.match(daemon.output, /Clear messages process initialized for 03:00 once a day/);
       const status = await admin(path.join(dir, 'admin.sock'), { command: 'status' });
@@ -270,10 +257,7 @@ describe('deletion job', () => {
 
 describe('metrics and health', () => {
   test('/metrics exposes every family and the counters move; /healthz and /readyz answer', async () => {
-    const dir = tempDir();
-    const port = await freePort();
-    const { serverPath, clientPaths } = writeConfig(dir, { port, clients: [{ name: 'ilias', database: { name: database } }] });
-    const daemon = await startDaemon(serverPath, clientPaths);
+    const { daemon, dir, port, serverPath, clientPaths } = await startIlias();
     try {
       const metricsPort = Number(daemon.output.match(/Metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics/)[1]);
       const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
