@@ -1,14 +1,9 @@
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "common/config/ilias_json_writer.h"
 #include "common/fs/atomic_file.h"
 #include "ctl/commands.h"
 #include "ctl/init_variables.h"
-
-extern char** environ;
 
 namespace ilchat::ctl {
 
@@ -21,16 +16,6 @@ struct InitOptions {
     bool to_stdout = false;
 };
 
-config::Variables environment_variables() {
-    config::Variables vars;
-    for (char** e = environ; *e; ++e) {
-        std::string_view entry(*e);
-        auto eq = entry.find('=');
-        if (eq != std::string_view::npos) vars.emplace(entry.substr(0, eq), entry.substr(eq + 1));
-    }
-    return vars;
-}
-
 bool truthy(const config::Variables& vars, const std::string& name) {
     auto found = vars.find(name);
     if (found == vars.end()) return false;
@@ -40,19 +25,7 @@ bool truthy(const config::Variables& vars, const std::string& name) {
 
 int run_init(const InitOptions& options) {
     config::Diagnostics diag;
-    config::Variables vars;
-    if (!options.env_file.empty()) {
-        std::ifstream in(options.env_file);
-        if (!in) {
-            std::cerr << "ilchatctl init: cannot read " << options.env_file << '\n';
-            return exit_problem;
-        }
-        std::stringstream text;
-        text << in.rdbuf();
-        vars = config::parse_env_file(text.str(), options.env_file, diag);
-    }
-    for (auto& [name, value] : environment_variables()) vars[name] = value;
-
+    config::Variables vars = collect_variables(options.env_file, diag);
     auto generated = generate_config(vars, diag);
     if (!diag.ok()) {
         std::cerr << diag.report() << "Nothing was written.\n";

@@ -1,6 +1,13 @@
 #include "ctl/init_variables.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
 #include <rapidjson/document.h>
+
+extern char** environ;
 
 namespace ilchat::ctl {
 
@@ -85,13 +92,14 @@ std::string describe_init_variables() {
     return text;
 }
 
-GeneratedConfig generate_config(const config::Variables& vars, config::Diagnostics& diag) {
+GeneratedConfig generate_config(const config::Variables& vars, config::Diagnostics& diag, std::string_view needed) {
     rapidjson::Document server(rapidjson::kObjectType), client(rapidjson::kObjectType);
     std::string missing;
     for (const auto& v : init_variables()) {
         auto found = vars.find(std::string(v.name));
         std::string value = found != vars.end() ? found->second : std::string(v.fallback);
         if (found == vars.end() && v.required) {
+            if (!v.name.starts_with(needed)) continue;
             missing += (missing.empty() ? "" : ", ") + std::string(v.name);
             continue;
         }
@@ -117,6 +125,23 @@ GeneratedConfig generate_config(const config::Variables& vars, config::Diagnosti
     }
     for (const auto& warning : checks.warnings()) diag.warning("environment", "", warning);
     return generated;
+}
+
+config::Variables collect_variables(const std::string& env_file, config::Diagnostics& diag) {
+    config::Variables vars;
+    if (!env_file.empty()) {
+        std::ifstream in(env_file);
+        if (!in) diag.error(env_file, "", std::string("cannot read: ") + std::strerror(errno));
+        std::stringstream text;
+        text << in.rdbuf();
+        vars = config::parse_env_file(text.str(), env_file, diag);
+    }
+    for (char** e = environ; *e; ++e) {
+        std::string_view entry(*e);
+        if (auto eq = entry.find('='); eq != std::string_view::npos)
+            vars[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
+    }
+    return vars;
 }
 
 }  // namespace ilchat::ctl

@@ -38,7 +38,14 @@ struct GeneratedConfig {
 };
 
 // Builds both files from the variables; every missing or invalid variable is reported in
-// `diag` (naming the variable). The result is only meaningful when diag.ok().
-GeneratedConfig generate_config(const config::Variables& vars, config::Diagnostics& diag);
+// `diag` (naming the variable). Only required variables whose names start with `needed` count as
+// missing (`check-db` needs just ILIAS_CHAT_DB_*); the result is only meaningful when diag.ok(),
+// and then only in the keys those variables fill.
+GeneratedConfig generate_config(const config::Variables& vars, config::Diagnostics& diag,
+                                std::string_view needed = "ILIAS_CHAT_");
+
+// The variables of `env_file` (none when empty), overridden by those of the environment. An
+// unreadable file or a malformed line is reported in `diag`.
+config::Variables collect_variables(const std::string& env_file, config::Diagnostics& diag);
 
 }  // namespace ilchat::ctl

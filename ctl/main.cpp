@@ -12,6 +12,11 @@ int main(int argc, char** argv) {
     int result = exit_ok;
     add_init_command(app, result);
     add_config_commands(app, result);
+    add_db_command(app, result);
+    add_purge_command(app, result);
+    add_logs_command(app, result);
+    add_health_command(app, result);
+    add_live_commands(app, result);
     app.add_subcommand("version", "Print the version")->callback([&result] {
         std::cout << "ilchatctl " << ilchat::version << '\n';
         result = exit_ok;

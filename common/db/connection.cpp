@@ -1,5 +1,8 @@
 #include "common/db/connection.h"
 
+#include <cerrno>
+#include <string_view>
+
 #include <errmsg.h>
 #include <mysqld_error.h>
 
@@ -7,19 +10,53 @@ namespace ilchat::db {
 
 namespace {
 
-// Turns the common connection failures into sentences; the library's text follows in brackets.
-std::string explain(unsigned code, const Endpoint& endpoint) {
+// The operating system's error number the library puts at the end of a connection failure:
+// "... (111)" or "..., system error: 110"; 0 when there is none.
+int os_error(std::string_view message) {
+    std::string_view digits = message;
+    if (auto at = message.rfind("system error: "); at != std::string_view::npos) digits = message.substr(at + 14);
+    else if (message.ends_with(')') && message.rfind('(') != std::string_view::npos)
+        digits = message.substr(message.rfind('(') + 1);
+    else return 0;
+    int value = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9') break;
+        value = value * 10 + (c - '0');
+    }
+    return value;
+}
+
+// Turns the common connection failures into sentences an operator can act on; the library's
+// text follows in brackets. Connector/C reports a refused TCP connection, a silent host and a
+// missing socket with the same few codes, so the OS error and the time taken tell them apart.
+std::string explain(unsigned code, std::string_view message, const Endpoint& endpoint, bool timed_out) {
+    const bool socket = endpoint.host.starts_with('/');
     switch (code) {
         case ER_ACCESS_DENIED_ERROR:
             return "access denied for user '" + endpoint.user + "' (wrong user name or password)";
         case ER_BAD_DB_ERROR: return "unknown database '" + endpoint.name + "'";
         case ER_DBACCESS_DENIED_ERROR: return "user '" + endpoint.user + "' may not use database '" + endpoint.name + "'";
-        case CR_UNKNOWN_HOST: return "unknown host '" + endpoint.host + "'";
+        case CR_UNKNOWN_HOST: return "unknown host '" + endpoint.host + "' (the name does not resolve)";
         case CR_CONNECTION_ERROR:
-        case CR_CONN_HOST_ERROR: return "cannot connect to " + describe(endpoint) + " (refused, unreachable or timed out)";
+        case CR_CONN_HOST_ERROR:
         case CR_SERVER_LOST:
-        case CR_SERVER_GONE_ERROR: return "connection to " + describe(endpoint) + " lost";
+        case CR_SERVER_GONE_ERROR: break;
         default: return "database error";
+    }
+    if (timed_out || os_error(message) == ETIMEDOUT)
+        return "cannot connect to " + describe(endpoint) +
+               ": timed out (no answer; a firewall dropping packets, a wrong address or an overloaded server)";
+    if (code == CR_SERVER_LOST || code == CR_SERVER_GONE_ERROR)
+        return "connection to " + describe(endpoint) + " lost (is it a MariaDB/MySQL server?)";
+    switch (os_error(message)) {
+        case ENOENT: return "cannot connect to " + describe(endpoint) + ": no such socket (is MariaDB running there?)";
+        case EACCES: return "cannot connect to " + describe(endpoint) + ": permission denied on the socket";
+        case EHOSTUNREACH:
+        case ENETUNREACH: return "cannot connect to " + describe(endpoint) + ": host unreachable";
+        default:
+            // ECONNREFUSED, or EINPROGRESS: the library's non-blocking connect failed at once.
+            return "cannot connect to " + describe(endpoint) + ": connection refused (" +
+                   (socket ? "MariaDB is not running" : "nothing listens on that port") + ")";
     }
 }
 
@@ -42,12 +79,16 @@ Connection Connection::open(const Endpoint& endpoint, std::chrono::seconds timeo
     mysql_optionsv(raw, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 
     const bool socket = endpoint.host.starts_with('/');
+    const auto started = std::chrono::steady_clock::now();
     if (!mysql_real_connect(raw, socket ? "localhost" : endpoint.host.c_str(), endpoint.user.c_str(),
                             endpoint.password.c_str(), endpoint.name.c_str(),
                             socket ? 0 : static_cast<unsigned>(endpoint.port),
                             socket ? endpoint.host.c_str() : nullptr, 0)) {
-        unsigned code = mysql_errno(raw);
-        throw Error(explain(code, endpoint) + " [" + mysql_error(raw) + "]", code);
+        const unsigned code = mysql_errno(raw);
+        const std::string message = mysql_error(raw);
+        // A connection failure that took the whole timeout (less scheduling slack) was a timeout.
+        const bool timed_out = std::chrono::steady_clock::now() - started >= timeout - std::chrono::milliseconds(200);
+        throw Error(explain(code, message, endpoint, timed_out) + " [" + message + "]", code);
     }
     return connection;
 }
