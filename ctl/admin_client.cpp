@@ -1,0 +1,137 @@
+#include "ctl/admin_client.h"
+
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "common/text/json.h"
+
+namespace ilchat::ctl {
+
+namespace {
+
+// The daemon's answer to a peer that is neither root, its own user nor in admin_group.
+constexpr std::string_view refusal = "permission denied";
+
+std::string who_may(const std::string& path) {
+    return "permission denied on " + path +
+           ": only root, the daemon's user and members of its admin_group may use the admin socket";
+}
+
+class Socket {
+public:
+    explicit Socket(int fd) : fd_(fd) {}
+    ~Socket() { ::close(fd_); }
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+    int fd() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+std::string request_line(std::string_view command, const AdminArguments& arguments) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    w.StartObject();
+    w.Key("command");
+    w.String(command.data(), static_cast<rapidjson::SizeType>(command.size()));
+    w.Key("arguments");
+    w.StartObject();
+    for (const auto& [name, value] : arguments) {
+        w.Key(name.c_str());
+        w.String(value.c_str());
+    }
+    w.EndObject();
+    w.EndObject();
+    return std::string(buffer.GetString()) + "\n";
+}
+
+AdminAnswer parse_reply(const std::string& line, const std::string& path) {
+    rapidjson::Document reply;
+    reply.Parse(line.c_str());
+    if (reply.HasParseError() || !reply.IsObject() || !reply.HasMember("result") || !reply["result"].IsInt())
+        throw AdminError("unexpected answer on " + path + " (is it ilchatd's admin socket?): " + line.substr(0, 200));
+    AdminAnswer answer;
+    answer.result = reply["result"].GetInt();
+    if (auto text = reply.FindMember("text"); text != reply.MemberEnd() && text->value.IsString())
+        answer.text = text->value.GetString();
+    if (auto arguments = reply.FindMember("arguments"); arguments != reply.MemberEnd())
+        answer.arguments_json = text::to_json(arguments->value);
+    if (answer.result == 1 && answer.text == refusal) throw AdminError(who_may(path) + " (ilchatd refused this user)");
+    return answer;
+}
+
+}  // namespace
+
+AdminAnswer ask_admin(const std::string& socket_path, std::string_view command, const AdminArguments& arguments,
+                      std::chrono::milliseconds timeout) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (socket_path.size() >= sizeof address.sun_path) throw AdminError("admin socket path too long: " + socket_path);
+    std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+
+    Socket socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (socket.fd() < 0) throw AdminError(std::string("cannot create a socket: ") + std::strerror(errno));
+    if (::connect(socket.fd(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+        switch (errno) {
+            case ENOENT:
+                throw AdminError("ilchatd is not running: there is no admin socket at " + socket_path +
+                                 " (or the daemon uses another one: see admin_socket in server.cfg, or --socket)");
+            case ECONNREFUSED:
+                throw AdminError("ilchatd is not running: nothing listens on " + socket_path +
+                                 " (a socket left behind by a daemon that was killed)");
+            case EACCES:
+            case EPERM: throw AdminError(who_may(socket_path));
+            default: throw AdminError("cannot connect to " + socket_path + ": " + std::strerror(errno));
+        }
+    }
+
+    // A refused peer gets its answer and the close at once; the request may then not go out
+    // (EPIPE), but the answer is still there to read.
+    const std::string request = request_line(command, arguments);
+    for (std::size_t sent = 0; sent < request.size();) {
+        const auto n = ::send(socket.fd(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        sent += static_cast<std::size_t>(n);
+    }
+
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string reply;
+    char buffer[4096];
+    while (reply.find('\n') == std::string::npos) {
+        int wait = -1;
+        if (timeout.count() > 0) {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0)
+                throw AdminError("ilchatd did not answer \"" + std::string(command) + "\" within " +
+                                 std::to_string(timeout.count() / 1000) + " s (see --timeout)");
+            wait = static_cast<int>(left.count());
+        }
+        pollfd p{socket.fd(), POLLIN, 0};
+        const int ready = ::poll(&p, 1, wait);
+        if (ready < 0 && errno != EINTR)
+            throw AdminError(std::string("waiting for ilchatd failed: ") + std::strerror(errno));
+        if (ready <= 0) continue;  // interrupted, or the deadline check above ends the wait
+        const auto n = ::recv(socket.fd(), buffer, sizeof buffer, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw AdminError("reading from " + socket_path + " failed: " + std::strerror(errno));
+        if (n == 0) {
+            if (reply.empty()) throw AdminError("ilchatd closed the admin connection without an answer");
+            break;
+        }
+        reply.append(buffer, static_cast<std::size_t>(n));
+    }
+    return parse_reply(reply.substr(0, reply.find('\n')), socket_path);
+}
+
+}  // namespace ilchat::ctl
