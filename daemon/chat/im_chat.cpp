@@ -124,8 +124,9 @@ ImChat::ImChat(std::string client_name, net::sio::Namespace& nsp, store::Databas
       network_(network),
       options_(options),
       preference_timer_(context, [this] {
-          query<std::unordered_set<std::int64_t>>(store::accepting_users,
-                                                  [this](auto accepting) { apply_preferences(accepting); });
+          // A failed read keeps the preferences as they are; everyone refused would be wrong.
+          query<std::unordered_set<std::int64_t>>(
+              store::accepting_users, [this](auto accepting) { apply_preferences(accepting); }, true);
           schedule_preference_refresh();
       }) {
     nsp_.on_connect([](Socket& socket) { spdlog::debug("New IM Connection with SocketId: {}", socket.id()); });
@@ -149,15 +150,21 @@ ImChat::~ImChat() {
 }
 
 template <class Result>
-void ImChat::query(std::function<Result(db::Connection&)> run, std::function<void(Result)> then) {
+void ImChat::query(std::function<Result(db::Connection&)> run, std::function<void(Result)> then,
+                   bool skip_when_unavailable) {
     std::weak_ptr<bool> alive = alive_;
     Mailbox* network = &network_;
-    database_.read([run = std::move(run), then = std::move(then), alive, network](db::Connection& db) {
-        auto result = std::make_shared<Result>(run(db));
+    auto answer = [then = std::move(then), alive, network](std::shared_ptr<Result> result) {
         network->post([then, alive, result] {
             if (alive.lock()) then(std::move(*result));
         });
-    });
+    };
+    // A read that cannot be served (database away) answers with an empty result, so the client
+    // gets an empty list or history rather than nothing at all.
+    std::function<void()> unavailable;
+    if (!skip_when_unavailable) unavailable = [answer] { answer(std::make_shared<Result>()); };
+    database_.read([run = std::move(run), answer](db::Connection& db) { answer(std::make_shared<Result>(run(db))); },
+                   std::move(unavailable));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,8 +558,8 @@ void ImChat::apply_preferences(const std::unordered_set<std::int64_t>& accepting
 
 void ImChat::start_preference_refresh() {
     spdlog::info("Started fetching user settings for namespace {}-im", client_name_);
-    query<std::unordered_set<std::int64_t>>(store::accepting_users,
-                                            [this](auto accepting) { apply_preferences(accepting); });
+    query<std::unordered_set<std::int64_t>>(
+        store::accepting_users, [this](auto accepting) { apply_preferences(accepting); }, true);
     schedule_preference_refresh();
 }
 

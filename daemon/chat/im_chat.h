@@ -89,9 +89,11 @@ private:
     store::StoredConversation stored(const Conversation& c) const;
     void emit_to_participant(const Participant& p, std::string_view event, const std::string& json);
     // Runs `query` on the database worker and `then` with its result on the network loop, as
-    // long as this ImChat still exists.
+    // long as this ImChat still exists. When the database cannot answer, `then` gets an empty
+    // result, unless `skip_when_unavailable` (an empty answer would be taken as true).
     template <class Result>
-    void query(std::function<Result(db::Connection&)> query, std::function<void(Result)> then);
+    void query(std::function<Result(db::Connection&)> query, std::function<void(Result)> then,
+               bool skip_when_unavailable = false);
     void write(store::DatabaseWorker::Job job) { database_.write(std::move(job)); }
     void apply_preferences(const std::unordered_set<std::int64_t>& accepting);
     void schedule_preference_refresh();

@@ -44,13 +44,15 @@ DatabaseWorker::~DatabaseWorker() {
     thread_.join();
 }
 
-void DatabaseWorker::write(Job job) { post(std::move(job), true); }
-void DatabaseWorker::read(Job job) { post(std::move(job), false); }
+void DatabaseWorker::write(Job job) { post({std::move(job), true, {}}); }
+void DatabaseWorker::read(Job job, std::function<void()> unavailable) {
+    post({std::move(job), false, std::move(unavailable)});
+}
 
-void DatabaseWorker::post(Job job, bool write) {
+void DatabaseWorker::post(Queued queued) {
     {
         std::lock_guard lock(mutex_);
-        jobs_.push_back({std::move(job), write});
+        jobs_.push_back(std::move(queued));
         if (metrics_) metrics_->db_write_queue_depth(name_).Set(static_cast<double>(jobs_.size()));
     }
     wake_.notify_one();
@@ -76,14 +78,14 @@ db::Connection& DatabaseWorker::connection() {
 void DatabaseWorker::run() {
     while (true) {
         std::vector<Job> writes;
-        std::optional<Job> read;
+        std::optional<Queued> read;
         {
             std::unique_lock lock(mutex_);
             wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
             if (jobs_.empty()) return;  // stopping, and everything queued has run
             if (metrics_) metrics_->db_write_queue_depth(name_).Set(0);
             if (!jobs_.front().write) {
-                read = std::move(jobs_.front().job);
+                read = std::move(jobs_.front());
                 jobs_.pop_front();
             } else {
                 // Consecutive writes only: a read after them must see them committed.
@@ -99,12 +101,12 @@ void DatabaseWorker::run() {
     }
 }
 
-void DatabaseWorker::run_read(Job& job) {
+void DatabaseWorker::run_read(Queued& read) {
     const auto started = std::chrono::steady_clock::now();
     // One retry on a fresh connection covers a connection the server dropped while idle.
     for (int attempt = 0; attempt < 2; ++attempt) {
         try {
-            job(connection());
+            read.job(connection());
             observe("read", started);
             return;
         } catch (const db::Error& e) {
@@ -112,13 +114,25 @@ void DatabaseWorker::run_read(Job& job) {
             if (attempt == 0 && connection_lost(e.code())) continue;
             failed();
             spdlog::error("Database for {}: {}", name_, e.what());
-            return;
         } catch (const std::exception& e) {
             failed();
             spdlog::error("Database for {}: {}", name_, e.what());
-            return;
         }
+        break;
     }
+    if (read.unavailable) read.unavailable();
+}
+
+void DatabaseWorker::refuse_queued_reads() {
+    std::vector<Queued> reads;
+    {
+        std::lock_guard lock(mutex_);
+        auto writes_end = std::stable_partition(jobs_.begin(), jobs_.end(), [](const Queued& q) { return q.write; });
+        std::move(writes_end, jobs_.end(), std::back_inserter(reads));
+        jobs_.erase(writes_end, jobs_.end());
+    }
+    for (auto& read : reads)
+        if (read.unavailable) read.unavailable();
 }
 
 bool DatabaseWorker::wait_before_retry(std::chrono::milliseconds delay) {
@@ -169,6 +183,7 @@ void DatabaseWorker::run_writes(std::vector<Job>& jobs) {
                 spdlog::error("Database for {}: {}; keeping {} writes and retrying", name_, e.what(), jobs.size());
                 reported = true;
             }
+            refuse_queued_reads();
             if (!wait_before_retry(backoff)) {
                 spdlog::error("Database for {} still away at shutdown: {} writes not stored", name_, jobs.size());
                 return;

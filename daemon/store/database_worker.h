@@ -40,21 +40,25 @@ public:
 
     // A write: may share a transaction with other writes; must only touch the database.
     void write(Job job);
-    // A read whose job reports its result (it runs alone, exactly once).
-    void read(Job job);
+    // A read whose job reports its result (it runs alone, exactly once). When it cannot run (the
+    // database is away, or the statement fails) `unavailable` is called instead, on this thread.
+    void read(Job job, std::function<void()> unavailable = {});
     const std::string& name() const { return name_; }
 
 private:
     struct Queued {
         Job job;
         bool write;
+        std::function<void()> unavailable;
     };
-    void post(Job job, bool write);
+    void post(Queued queued);
     void run();
-    void run_read(Job& job);
+    void run_read(Queued& read);
     void run_writes(std::vector<Job>& jobs);
     db::Connection& connection();
 
+    // While the database is away: reads cannot wait behind the kept writes, they answer at once.
+    void refuse_queued_reads();
     // Waits before the next attempt; false once stopping and past the shutdown grace.
     bool wait_before_retry(std::chrono::milliseconds delay);
 

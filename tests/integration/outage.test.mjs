@@ -61,6 +61,11 @@ test('messages sent while the database is down are stored once it is back; nobod
 
     alice.socket.emit('message', { content: 'before', format: {} }, 1);
     await eventually(() => assert.equal(sqlHere('SELECT COUNT(*) FROM chatroom_history').trim(), '1'));
+    const im = io(`http://127.0.0.1:${port}/client0-im`, { transports: ['websocket'], reconnection: false });
+    await new Promise((r) => im.once('connect', r));
+    im.emit('login', 6, 'alice');
+    im.emit('conversation', [{ id: 6, name: 'alice' }, { id: 7, name: 'bob' }]);
+    const conversation = await new Promise((r) => im.once('conversation-init', r));
 
     execFileSync(mariadbSh, ['stop', instance], { stdio: 'ignore' });
     const during = Array.from({ length: 20 }, (_, i) => `during ${i}`);
@@ -68,6 +73,10 @@ test('messages sent while the database is down are stored once it is back; nobod
     await eventually(() => assert.deepEqual(bob.received.slice(1), during), { timeoutMs: 5000 });
     await eventually(async () => assert.equal(await metric('ilchatd_db_up{namespace="client0"}'), 0), { timeoutMs: 5000 });
     assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 503);
+    // A read that cannot be served answers empty rather than not at all.
+    im.emit('history', conversation.id, null, false);
+    const history = await new Promise((r) => im.once('history', r));
+    assert.deepEqual(history.messages, []);
 
     execFileSync(mariadbSh, ['start', instance], { stdio: 'ignore' });
     alice.socket.emit('message', { content: 'after', format: {} }, 1);
@@ -82,6 +91,7 @@ test('messages sent while the database is down are stored once it is back; nobod
     assert.equal(disconnects, 0);
     assert.match(daemon.output, /Database for client0 is back; \d+ queued writes stored/);
     for (const u of [alice, bob]) u.socket.disconnect();
+    im.disconnect();
   } finally {
     await daemon.stop();
   }
