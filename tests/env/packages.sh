@@ -38,6 +38,15 @@ case "$mode" in
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo=sudo
     echo "Installing: ${missing[*]}" >&2
+    # These are tools for the build and the tests, which run private instances: the system
+    # services some packages bring (mariadb, nginx, apache2, prometheus) are not started now
+    # (policy-rc.d 101, as Debian's container images have it), so that they neither take ports
+    # such as 80 from each other nor run unasked. An existing policy is left alone.
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+      $sudo sh -c "printf '#!/bin/sh\\nexit 101\\n' >$policy && chmod 755 $policy"
+      trap '$sudo rm -f "$policy"' EXIT
+    fi
     $sudo apt-get update
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
     ;;
