@@ -119,6 +119,14 @@ Daemon::Daemon(config::ConfigSet config, std::vector<store::PreloadedClient> pre
 
     open_admin_socket();
     open_health_http();
+    // Series that alerts compare with increase() exist from the start, at 0.
+    for (const char* result : {"success", "failure"}) metrics_.config_reloads(result);
+    for (const char* result : {"ok", "failed"}) metrics_.admin_commands(result);
+    for (const auto& client : config_.clients) {
+        metrics_.db_errors(client.name);
+        metrics_.db_reconnects(client.name);
+        metrics_.db_write_queue_depth(client.name);
+    }
 }
 
 Daemon::~Daemon() = default;

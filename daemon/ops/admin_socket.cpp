@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <grp.h>
+#include <pwd.h>
 #include <cstring>
 #include <stdexcept>
 #include <sys/socket.h>
@@ -93,7 +95,19 @@ bool AdminSocket::peer_allowed(int fd) const {
     socklen_t length = sizeof credentials;
     if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return false;
     if (credentials.uid == 0 || credentials.uid == ::geteuid()) return true;
-    return group_ != static_cast<gid_t>(-1) && credentials.gid == group_;
+    if (group_ == static_cast<gid_t>(-1)) return false;
+    if (credentials.gid == group_) return true;
+    // Membership as a secondary group counts too, as for any file permission.
+    const passwd* user = ::getpwuid(credentials.uid);
+    if (!user) return false;
+    int count = 64;
+    std::vector<gid_t> groups(static_cast<size_t>(count));
+    if (::getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) < 0) {
+        groups.resize(static_cast<size_t>(count));
+        if (::getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) < 0) return false;
+    }
+    groups.resize(static_cast<size_t>(count));
+    return std::find(groups.begin(), groups.end(), group_) != groups.end();
 }
 
 void AdminSocket::accept(int fd) {

@@ -147,6 +147,25 @@ describe('admin socket', () => {
   });
 });
 
+describe('admin_group', () => {
+  test('a peer whose group is admin_group may use the admin socket', async () => {
+    const { daemon, dir, socketPath } = await startIlias({ admin_group: 'daemon' });
+    try {
+      chmodSync(dir, 0o755);
+      chmodSync(socketPath, 0o666);
+      const script = `const s=require('net').connect(${JSON.stringify(socketPath)});let b='';`
+        + 's.on("connect",()=>s.write(JSON.stringify({command:"version"})+"\\n"));'
+        + 's.on("data",d=>{b+=d;if(b.endsWith("\\n")){process.stdout.write(b);s.end();}});'
+        + 's.on("error",e=>process.stdout.write("ERR "+e.code))';
+      const out = execFileSync('setpriv', ['--reuid=nobody', '--regid=daemon', '--clear-groups', process.execPath, '-e', script],
+        { encoding: 'utf8' });
+      assert.equal(JSON.parse(out).result, 0);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
+
 describe('reload and signals', () => {
   test('SIGHUP with a broken file keeps the old configuration and every socket', async () => {
     const { daemon, dir, port, serverPath, clientPaths } = await startIlias();
