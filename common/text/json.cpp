@@ -14,6 +14,13 @@ std::string to_json(const rapidjson::Value& value) {
     return buffer.GetString();
 }
 
+std::string json_string(std::string_view text) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+    return buffer.GetString();
+}
+
 std::optional<std::int64_t> integer_of(std::string_view text) {
     std::int64_t n = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <rapidjson/document.h>
 
@@ -10,6 +11,9 @@ namespace ilchat::text {
 
 // Compact JSON text of a value (as JSON.stringify writes it).
 std::string to_json(const rapidjson::Value& value);
+
+// `text` as a JSON string literal, quoted and escaped.
+std::string json_string(std::string_view text);
 
 // An integer given as a JSON number or a numeric string (ILIAS clients send both), as
 // JavaScript's parseInt would read it for the cases that occur.

@@ -69,13 +69,6 @@ private:
 
 }  // namespace
 
-std::string json_string(std::string_view text) {
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-    return buffer.GetString();
-}
-
 std::string json_object(std::initializer_list<std::pair<std::string_view, std::string>> members) {
     ObjectWriter o;
     for (const auto& [name, json] : members) o.raw(name, json);

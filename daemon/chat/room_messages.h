@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/text/json.h"
+
 // The message objects of the repository chat (spec 5.6, 12.1) as JSON text. Every object starts
 // with type, timestamp (ms, or s for storage), content and roomId (and subRoomId for ILIAS <= 8
 // clients), in the order the Node server creates them.
@@ -43,6 +45,6 @@ std::string subscriber_json(const SubscriberView& subscriber);
 
 // A JSON object from alternating keys and JSON texts, e.g. {"user":"x"} for notice data.
 std::string json_object(std::initializer_list<std::pair<std::string_view, std::string>> members);
-std::string json_string(std::string_view text);
+using text::json_string;
 
 }  // namespace ilchat::chat

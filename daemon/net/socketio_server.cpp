@@ -11,16 +11,10 @@
 
 namespace ilchat::net::sio {
 
+using text::json_string;
 using text::to_json;
 
 namespace {
-
-std::string json_string(std::string_view text) {
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-    return buffer.GetString();
-}
 
 // The Engine.IO frames of one Socket.IO packet: its text, then each binary attachment.
 void send_packet(eio::Session& session, const Packet& packet) {
