@@ -48,7 +48,7 @@ ENV ILIAS_CHAT_CONFIG_DIR=/etc/ilchatd \
 
 USER ilchatd:ilchatd
 WORKDIR /var/lib/ilchatd
-VOLUME ["/etc/ilchatd", "/var/log/ilchatd"]
+VOLUME ["/etc/ilchatd", "/var/log/ilchatd", "/var/lib/ilchatd"]
 EXPOSE 27019
 
 # The heartbeat ILIAS itself asks for, on the address and port of the server.cfg in use

@@ -11,6 +11,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/fs/unique_fd.h"
 #include "common/text/json.h"
 
 namespace ilchat::ctl {
@@ -24,18 +25,6 @@ std::string who_may(const std::string& path) {
     return "permission denied on " + path +
            ": only root, the daemon's user and members of its admin_group may use the admin socket";
 }
-
-class Socket {
-public:
-    explicit Socket(int fd) : fd_(fd) {}
-    ~Socket() { ::close(fd_); }
-    Socket(const Socket&) = delete;
-    Socket& operator=(const Socket&) = delete;
-    int fd() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 std::string request_line(std::string_view command, const AdminArguments& arguments) {
     rapidjson::StringBuffer buffer;
@@ -78,9 +67,9 @@ AdminAnswer ask_admin(const std::string& socket_path, std::string_view command, 
     if (socket_path.size() >= sizeof address.sun_path) throw AdminError("admin socket path too long: " + socket_path);
     std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
 
-    Socket socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (socket.fd() < 0) throw AdminError(std::string("cannot create a socket: ") + std::strerror(errno));
-    if (::connect(socket.fd(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    fs::UniqueFd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (socket.get() < 0) throw AdminError(std::string("cannot create a socket: ") + std::strerror(errno));
+    if (::connect(socket.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
         switch (errno) {
             case ENOENT:
                 throw AdminError("ilchatd is not running: there is no admin socket at " + socket_path +
@@ -98,7 +87,7 @@ AdminAnswer ask_admin(const std::string& socket_path, std::string_view command, 
     // (EPIPE), but the answer is still there to read.
     const std::string request = request_line(command, arguments);
     for (std::size_t sent = 0; sent < request.size();) {
-        const auto n = ::send(socket.fd(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+        const auto n = ::send(socket.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) break;
         sent += static_cast<std::size_t>(n);
@@ -117,12 +106,12 @@ AdminAnswer ask_admin(const std::string& socket_path, std::string_view command, 
                                  std::to_string(timeout.count() / 1000) + " s (see --timeout)");
             wait = static_cast<int>(left.count());
         }
-        pollfd p{socket.fd(), POLLIN, 0};
+        pollfd p{socket.get(), POLLIN, 0};
         const int ready = ::poll(&p, 1, wait);
         if (ready < 0 && errno != EINTR)
             throw AdminError(std::string("waiting for ilchatd failed: ") + std::strerror(errno));
         if (ready <= 0) continue;  // interrupted, or the deadline check above ends the wait
-        const auto n = ::recv(socket.fd(), buffer, sizeof buffer, 0);
+        const auto n = ::recv(socket.get(), buffer, sizeof buffer, 0);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw AdminError("reading from " + socket_path + " failed: " + std::strerror(errno));
         if (n == 0) {

@@ -34,6 +34,8 @@ constexpr LiveCommand live_commands[] = {
      "ilchatctl connections /ilias-im"},
     // A large database takes a while; the daemon answers when its purge is done.
     {"purge-now", "Run the deletion job in the running daemon now (the period of its server.cfg)", {}, false, {}, 0},
+    {"db-status", "Each database of the running daemon: up or away, writes queued and spooled, errors, reconnects",
+     {}, false, "ilchatctl db-status --json"},
     {"shutdown", "Stop the daemon gracefully (as SIGTERM)"},
 };
 

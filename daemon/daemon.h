@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
+#include <thread>
+#include <string>
 #include <vector>
 
 #include "common/config/config_set.h"
@@ -44,9 +47,11 @@ public:
     void connections(const std::string& nsp, ops::AdminDone done) override;
     void shutdown(ops::AdminDone done) override;
     void purge_now(ops::AdminDone done) override;
+    void db_status(ops::AdminDone done) override;
 
 private:
     struct Client {
+        config::ClientConfig config;  // as in effect (the network loop's copy)
         std::unique_ptr<store::DatabaseWorker> worker;
         std::unique_ptr<chat::RoomChat> rooms;
         std::unique_ptr<chat::ImChat> im;
@@ -57,8 +62,21 @@ private:
     void open_admin_socket();
     void open_health_http();
     void update_gauges();  // network loop
+    // Network loop (and the constructor): the clients and their namespaces.
+    void add_client(const config::ClientConfig& config, store::PreloadedClient preload);
+    void remove_client(const std::string& name);
+    void take_preload(Client& client, store::PreloadedClient preload);
+    Client* find_client(const std::string& name);
+    std::string service_status() const;  // network loop: sd_notify STATUS=
+    struct DatabaseReport {
+        std::string text;
+        std::string json = "[";  // an array, one object per client
+        bool all_up = true;
+    };
+    DatabaseReport database_report();
     // The deletion job (spec 6.7, D9): each database once per run, on its worker.
     void run_deletion_job(ops::AdminDone done);
+    void start_deletion_runs(std::chrono::system_clock::time_point bound, std::size_t batch, ops::AdminDone done);
     void schedule_deletion_job();
     void configure_logging(const config::ServerConfig& server, std::optional<std::string> level = std::nullopt);
 
@@ -67,13 +85,19 @@ private:
     const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     net::NetworkLoop network_;
     net::sio::Server socketio_;
-    std::vector<Client> clients_;
+    std::vector<Client> clients_;  // network loop
+    chat::RoomChatOptions room_options_;  // network loop: for clients a reload adds
+    chat::ImChatOptions im_options_;
+    std::string spool_dir_;  // restart-only settings of the workers, for clients a reload adds
+    store::WorkerOptions worker_options_;
+    std::vector<std::jthread> retiring_;  // workers of removed clients storing what they hold
     std::shared_ptr<chat::BackendApi> backend_;
     net::eio::Server engineio_;
     ops::ControlLoop control_;
     std::unique_ptr<ops::AdminSocket> admin_socket_;
     std::unique_ptr<ops::HealthHttp> health_http_;
     std::optional<std::chrono::system_clock::time_point> next_deletion_;  // control loop
+    std::set<std::string> degraded_;  // network loop: clients whose database was away at start-up
 };
 
 }  // namespace ilchat

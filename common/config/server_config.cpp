@@ -17,7 +17,7 @@ constexpr std::array<std::string_view, 9> log_levels{"emerg",  "alert", "crit", 
 
 bool deletion_matters(const ServerConfig& c) { return c.deletion_enabled; }
 
-const std::array<Setting<ServerConfig>, 27> table{{
+const auto table = std::to_array<Setting<ServerConfig>>({
     {"protocol", &ServerConfig::protocol, {K::choice, 0, 0, protocols}, Reload::restart,
      "\"http\" or \"https\"; https needs cert and key", true},
     {"port", &ServerConfig::port, {K::integer, 1, 65535}, Reload::restart, "TCP port of the one listener", true},
@@ -41,24 +41,28 @@ const std::array<Setting<ServerConfig>, 27> table{{
      "retention period in deletion_unit", false, false, deletion_matters},
     {"deletion_time", &ServerConfig::deletion_time, {K::time_of_day}, Reload::live,
      "local time of day of the deletion job, HH:MM", false, false, deletion_matters},
-    {"ping_interval", &ServerConfig::ping_interval, {K::integer, 100, 3600000}, Reload::restart,
+    {"ping_interval", &ServerConfig::ping_interval, {K::integer, 100, 3600000}, Reload::live,
      "Engine.IO: milliseconds between the server's pings"},
-    {"ping_timeout", &ServerConfig::ping_timeout, {K::integer, 100, 3600000}, Reload::restart,
+    {"ping_timeout", &ServerConfig::ping_timeout, {K::integer, 100, 3600000}, Reload::live,
      "Engine.IO: milliseconds to wait for the pong before closing the session"},
-    {"max_payload", &ServerConfig::max_payload, {K::integer, 1024, 100000000}, Reload::restart,
-     "Engine.IO: largest polling body or websocket message a client may send, in bytes"},
-    {"connect_timeout", &ServerConfig::connect_timeout, {K::integer, 100, 3600000}, Reload::restart,
+    {"max_payload", &ServerConfig::max_payload, {K::integer, 1024, 100000000}, Reload::live,
+     "Engine.IO: largest polling body or websocket message a client may send, in bytes; raised by a reload, "
+     "it reaches new websockets only (polling bodies after a restart)"},
+    {"connect_timeout", &ServerConfig::connect_timeout, {K::integer, 100, 3600000}, Reload::live,
      "Socket.IO: milliseconds a new session has to join a namespace"},
-    {"upgrade_timeout", &ServerConfig::upgrade_timeout, {K::integer, 100, 3600000}, Reload::restart,
+    {"upgrade_timeout", &ServerConfig::upgrade_timeout, {K::integer, 100, 3600000}, Reload::live,
      "Engine.IO: milliseconds a websocket upgrade may take"},
-    {"send_queue_max_packets", &ServerConfig::send_queue_max_packets, {K::integer, 16, 10000000}, Reload::restart,
+    {"send_queue_max_packets", &ServerConfig::send_queue_max_packets, {K::integer, 16, 10000000}, Reload::live,
      "packets queued for one client before it is disconnected as too slow"},
-    {"send_queue_max_bytes", &ServerConfig::send_queue_max_bytes, {K::integer, 65536, 1000000000}, Reload::restart,
+    {"send_queue_max_bytes", &ServerConfig::send_queue_max_bytes, {K::integer, 65536, 1000000000}, Reload::live,
      "bytes queued for one client before it is disconnected as too slow"},
-    {"html_escape", &ServerConfig::html_escape, {K::boolean}, Reload::restart,
+    {"html_escape", &ServerConfig::html_escape, {K::boolean}, Reload::live,
      "escape chat message HTML on the server (ILIAS <= 9 and early 10); false for builds whose browser code escapes"},
-    {"disconnect_grace", &ServerConfig::disconnect_grace, {K::integer, 0, 3600000}, Reload::restart,
+    {"disconnect_grace", &ServerConfig::disconnect_grace, {K::integer, 0, 3600000}, Reload::live,
      "milliseconds a user whose last socket closed stays in the rooms (a page reload keeps them)"},
+    {"shutdown_timeout", &ServerConfig::shutdown_timeout, {K::integer, 100, 3600000}, Reload::live,
+     "milliseconds a stop (SIGTERM, SIGINT, admin shutdown) may take to close the sockets and store what is "
+     "queued; past it ilchatd exits with 1"},
     {"deletion_batch", &ServerConfig::deletion_batch, {K::integer, 1, 1000000}, Reload::live,
      "rows per DELETE statement of the deletion job, so that the tables stay usable while it runs"},
     {"admin_socket", &ServerConfig::admin_socket, {K::text}, Reload::restart,
@@ -67,7 +71,14 @@ const std::array<Setting<ServerConfig>, 27> table{{
      "host:port (or [IPv6]:port) of /metrics, /healthz and /readyz; \"\" turns them off"},
     {"admin_group", &ServerConfig::admin_group, {K::text}, Reload::restart,
      "group (besides root and the daemon's user) allowed on the admin socket"},
-}};
+    {"spool_dir", &ServerConfig::spool_dir, {K::text}, Reload::restart,
+     "folder of the spool files that keep writes while a database is away (fsync'd, replayed in order, "
+     "also after a restart); \"\" keeps them in memory only"},
+    {"write_queue_limit", &ServerConfig::write_queue_limit, {K::integer, 100, 10000000}, Reload::restart,
+     "writes waiting in memory for a database before the rest go to the spool"},
+    {"startup_db_wait", &ServerConfig::startup_db_wait, {K::integer, 0, 3600000}, Reload::restart,
+     "milliseconds start-up waits for a database that does not answer before serving without it (degraded)"},
+});
 
 bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
 

@@ -36,10 +36,14 @@ struct ServerConfig {
     int send_queue_max_bytes = 8 * 1024 * 1024;
     bool html_escape = true;
     int disconnect_grace = 15000;
+    int shutdown_timeout = 10000;
     int deletion_batch = 10000;
     std::string admin_socket = "/run/ilchatd/admin.sock";
     std::string metrics_address = "127.0.0.1:9464";
     std::string admin_group;
+    std::string spool_dir = "/var/lib/ilchatd/spool";
+    int write_queue_limit = 10000;
+    int startup_db_wait = 30000;
 
     bool operator==(const ServerConfig&) const = default;
 };

@@ -62,6 +62,18 @@ std::string explain(unsigned code, std::string_view message, const Endpoint& end
 
 }  // namespace
 
+bool Error::server_away() const {
+    switch (code_) {
+        case CR_CONNECTION_ERROR:
+        case CR_CONN_HOST_ERROR:
+        case CR_SERVER_LOST:
+        case CR_SERVER_GONE_ERROR:
+        case ER_SERVER_SHUTDOWN:
+        case ER_CON_COUNT_ERROR: return true;
+        default: return false;
+    }
+}
+
 std::string describe(const Endpoint& endpoint) {
     if (endpoint.host.starts_with('/')) return endpoint.host;
     return endpoint.host + ":" + std::to_string(endpoint.port);

@@ -26,6 +26,9 @@ class Error : public std::runtime_error {
 public:
     Error(std::string message, unsigned code) : std::runtime_error(std::move(message)), code_(code) {}
     unsigned code() const { return code_; }
+    // The server is away (refused, unreachable, gone, shutting down, full) rather than the
+    // request or the configuration wrong: worth waiting for.
+    bool server_away() const;
 
 private:
     unsigned code_;

@@ -148,6 +148,12 @@ void BackendApi::update_credentials(const config::ClientConfig& client) {
         }
 }
 
+void BackendApi::add_client(Client client) { clients_.push_back(std::move(client)); }
+
+void BackendApi::remove_client(const std::string& name) {
+    std::erase_if(clients_, [&](const Client& c) { return c.config.name == name; });
+}
+
 const BackendApi::Client* BackendApi::find_client(std::string_view name) const {
     for (const auto& client : clients_)
         if (client.config.name == name) return &client;

@@ -32,6 +32,9 @@ public:
     net::HttpResponse handle(const net::HttpRequest& request) const;
     // Reload: new Basic credentials for a client (network loop).
     void update_credentials(const config::ClientConfig& client);
+    // Reload: a client.cfg added or removed (network loop). Requests for a removed client get 404.
+    void add_client(Client client);
+    void remove_client(const std::string& name);
 
     struct Call {
         const Client& client;

@@ -195,7 +195,7 @@ ImChat::Conversation& ImChat::create_conversation(std::vector<std::int64_t> part
     c.is_group = is_group;
     auto& created = conversations_.emplace(c.id, std::move(c)).first->second;
     // DESIGN.md D16: one INSERT with the whole participant list.
-    write([row = stored(created)](db::Connection& db) { store::insert_conversation(db, row); });
+    write(store::ConversationWrite{true, stored(created)});
     return created;
 }
 
@@ -415,11 +415,9 @@ void ImChat::on_add_user(Socket& socket, const Event& event) {
         target = &create_conversation(members, true);
     } else {
         target->participants.push_back(added.id);
-        write([row = stored(*target)](db::Connection& db) { store::update_conversation(db, row); });
+        write(store::ConversationWrite{false, stored(*target)});
     }
-    write([id = target->id, members = target->participants](db::Connection& db) {
-        for (auto member : members) store::track_activity(db, id, member, 0);
-    });
+    write(store::ActivityWrite{target->id, target->participants, 0});
     const std::string json = conversation_json(*target);
     emit_to_participant(*requester, "conversation", json);
     socket.emit("addUser", json);
@@ -432,7 +430,7 @@ void ImChat::on_remove_user(Socket& socket, const Event& event) {
     // DESIGN.md D17: only a participant may remove someone.
     if (!requester || !user_id || !c || !c->has(requester->id) || !c->has(*user_id)) return;
     c->participants.erase(std::remove(c->participants.begin(), c->participants.end(), *user_id), c->participants.end());
-    write([row = stored(*c)](db::Connection& db) { store::update_conversation(db, row); });
+    write(store::ConversationWrite{false, stored(*c)});
     const std::string json = conversation_json(*c);
     emit_to_participant(*requester, "removeUser", json);
     for (auto member : c->participants) {
@@ -462,7 +460,7 @@ void ImChat::on_message(Socket& socket, const Event& event) {
         else if (member != sender->id) someone_else_accepts = true;
     }
     if (c->is_group || someone_else_accepts)
-        write([message](db::Connection& db) { store::insert_message(db, message); });
+        write(store::ImMessageWrite{message});
     c->latest_message = message;  // DESIGN.md D7
     const std::string conversation = conversation_json(*c);
     const std::string object = message_object(message);
@@ -515,7 +513,7 @@ void ImChat::on_activity(Socket& socket, const Event& event) {
     Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
     auto timestamp = int_arg(event, 2);
     if (!p || !c || !c->has(p->id) || !timestamp) return;
-    write([id = c->id, user = p->id, ts = *timestamp](db::Connection& db) { store::track_activity(db, id, user, ts); });
+    write(store::ActivityWrite{c->id, {p->id}, *timestamp});
 }
 
 void ImChat::on_close_conversation(Socket& socket, const Event& event) {
@@ -523,7 +521,7 @@ void ImChat::on_close_conversation(Socket& socket, const Event& event) {
     Participant* p = user_id ? actor(socket, user_id, "closeConversation") : nullptr;
     Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
     if (!p || !c || !c->has(p->id)) return;
-    write([id = c->id, user = p->id, now = now_ms()](db::Connection& db) { store::close_conversation(db, id, user, now); });
+    write(store::CloseWrite{c->id, p->id, now_ms()});
 }
 
 void ImChat::on_typing(Socket& socket, const Event& event, bool started) {

@@ -41,6 +41,8 @@ public:
     // Preload (spec 6.5): false when the row is malformed (then it is skipped).
     bool add_stored_conversation(const store::StoredConversation& stored);
     std::size_t conversation_count() const { return conversations_.size(); }
+    // A reload: the next message is escaped (or not) accordingly.
+    void set_options(const ImChatOptions& options) { options_ = options; }
     // The deletion job removed these from the database (D7: memory follows).
     void forget_conversations(const std::vector<std::string>& ids);
 
@@ -94,7 +96,7 @@ private:
     template <class Result>
     void query(std::function<Result(db::Connection&)> query, std::function<void(Result)> then,
                bool skip_when_unavailable = false);
-    void write(store::DatabaseWorker::Job job) { database_.write(std::move(job)); }
+    void write(store::WriteRecord record) { database_.write(std::move(record)); }
     void apply_preferences(const std::unordered_set<std::int64_t>& accepting);
     void schedule_preference_refresh();
 

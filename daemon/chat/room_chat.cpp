@@ -174,9 +174,7 @@ void RoomChat::ignored(std::string_view reason) {
 }
 
 void RoomChat::persist(std::int64_t room_id, std::int64_t sub_id, const std::string& json, std::int64_t seconds) {
-    database_.write([schema = schema_, room_id, sub_id, json, seconds](db::Connection& db) {
-        store::persist_message(db, schema, room_id, sub_id, json, seconds);
-    });
+    database_.write(store::RoomMessageWrite{room_id, sub_id, json, seconds});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,9 +342,7 @@ void RoomChat::grace_expired(std::int64_t user_id) {
         if (std::find(room_ids.begin(), room_ids.end(), room_id) == room_ids.end()) room_ids.push_back(room_id);
     }
     subscribers_.erase(user_id);
-    database_.write([user_id, room_ids, seconds = ts / 1000](db::Connection& db) {
-        store::disconnect_user(db, user_id, room_ids, seconds);
-    });
+    database_.write(store::UserLeftWrite{user_id, std::move(room_ids), ts / 1000});
 }
 
 // ---------------------------------------------------------------------------------------------

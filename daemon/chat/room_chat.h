@@ -60,8 +60,14 @@ public:
     net::HttpResponse ban(const std::string& room_id, std::int64_t user_id);
     net::HttpResponse get_rooms() const;
 
+    // A reload: the next message is escaped (or not) accordingly; a grace already running keeps
+    // its length.
+    void set_options(const RoomChatOptions& options) { options_ = options; }
+
     std::size_t room_count() const { return rooms_.size(); }
     bool legacy_schema() const { return schema_.private_rooms; }
+    // A database that was away at start-up answered: its schema is known now.
+    void set_schema(store::RoomSchema schema) { schema_ = schema; }
     // {"<room>": {"title": ..., "subscribers": [ids], "joined": [ids]}, ...} for the admin socket.
     std::string rooms_json() const;
 

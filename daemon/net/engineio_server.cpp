@@ -125,8 +125,13 @@ SharedFrame message_frame(std::string_view data, bool binary) {
 // A websocket serving (or probing for) one session.
 class WebSocketTransport final : public WebSocketConnection {
 public:
-    WebSocketTransport(lws* wsi, std::size_t max_message, Session* session)
-        : WebSocketConnection(wsi, max_message), session_(session) {}
+    WebSocketTransport(lws* wsi, const Server& server, Session* session)
+        : WebSocketConnection(wsi, server.settings().max_payload), session_(session), open_(server.open_websockets_) {
+        ++*open_;
+    }
+    ~WebSocketTransport() override { --*open_; }
+    WebSocketTransport(const WebSocketTransport&) = delete;
+    WebSocketTransport& operator=(const WebSocketTransport&) = delete;
 
     void detach() { session_ = nullptr; }
 
@@ -140,6 +145,7 @@ protected:
 
 private:
     Session* session_;
+    std::shared_ptr<std::size_t> open_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -148,6 +154,7 @@ private:
 Session::Session(Server& server, std::string id)
     : server_(server),
       id_(std::move(id)),
+      told_ping_interval_(server.settings().ping_interval),
       ping_timer_(server.context(), [this] { send_ping(); }),
       pong_timer_(server.context(), [this] { close(CloseReason::ping_timeout); }),
       upgrade_timer_(server.context(), [this] {
@@ -185,7 +192,7 @@ void Session::send(const SharedFrame& frame) {
     if (!probed_) flush_poll();
 }
 
-void Session::schedule_ping() { ping_timer_.start(server_.settings().ping_interval); }
+void Session::schedule_ping() { ping_timer_.start(std::min(server_.settings().ping_interval, told_ping_interval_)); }
 
 void Session::send_ping() {
     // The client resets its own watchdog only when it receives a ping, so pings go out on
@@ -235,7 +242,8 @@ std::optional<HttpResponse> Session::poll(const HttpRequest& request, HttpExchan
     parked_ = &exchange;
     parked_headers_ = Server::cors_headers(request);
     exchange.on_abandon([this] { parked_ = nullptr; });
-    flush_poll();
+    if (server_.shutting_down_) shut_down();
+    else flush_poll();
     return std::nullopt;
 }
 
@@ -325,6 +333,11 @@ void Session::finish_upgrade() {
 
 void Session::websocket_message(WebSocketTransport& transport, std::string_view data, bool binary) {
     if (closed_) return;
+    // The transport refuses what exceeds the limit it was opened with; a reload may have lowered it.
+    if (data.size() > server_.settings().max_payload) {
+        close(CloseReason::parse_error);
+        return;
+    }
     if (&transport == probe_) {
         if (!binary && data == "2probe" && !probed_) {
             probed_ = true;
@@ -353,6 +366,17 @@ void Session::websocket_closed(WebSocketTransport& transport) {
         websocket_ = nullptr;
         close(CloseReason::transport_close);
     }
+}
+
+void Session::shut_down() {
+    if (websocket_ || probe_) {
+        close(CloseReason::server_close);  // the websocket writes what is queued before its close frame
+        return;
+    }
+    if (!parked_alive()) return;
+    queue_.push_back(close_frame);
+    flush_poll();
+    close(CloseReason::server_close);
 }
 
 void Session::close(CloseReason reason) {
@@ -391,6 +415,13 @@ Server::~Server() {
     // Sessions close before the handler they report to is gone.
     while (!sessions_.empty()) sessions_.begin()->second->close(CloseReason::server_close);
     retired_.clear();
+}
+
+void Server::shut_down() {
+    shutting_down_ = true;
+    std::vector<Session*> open;  // closing retires sessions from the map
+    for (const auto& [sid, session] : sessions_) open.push_back(session.get());
+    for (auto* session : open) session->shut_down();
 }
 
 void Server::retire(Session& session) {
@@ -445,6 +476,7 @@ std::optional<HttpResponse> Server::handle_http(const HttpRequest& request, Http
 
     if (!request.has_query("sid")) {
         if (request.method != HttpMethod::get) return failure(settings_, request, ErrorCode::bad_handshake_method);
+        if (shutting_down_) return HttpResponse::json_error(503, "Shutting down");
         if (settings_.metrics) settings_.metrics->handshakes("polling").Increment();
         std::string sid = random_id();
         auto session = std::make_unique<Session>(*this, sid);
@@ -467,6 +499,7 @@ std::optional<HttpResponse> Server::handle_http(const HttpRequest& request, Http
 
 
 WebSocketConnection* Server::accept_websocket(const HttpRequest& request, lws* wsi) {
+    if (shutting_down_) return nullptr;
     if (request.query_value("transport") != "websocket" || request.query_value("EIO") != "4") {
         if (settings_.metrics) settings_.metrics->handshake_failures("bad_websocket_request").Increment();
         return nullptr;
@@ -475,7 +508,7 @@ WebSocketConnection* Server::accept_websocket(const HttpRequest& request, lws* w
         if (settings_.metrics) settings_.metrics->handshakes("websocket").Increment();
         std::string sid = random_id();
         auto session = std::make_unique<Session>(*this, sid);
-        auto* transport = new WebSocketTransport(wsi, settings_.max_payload, session.get());
+        auto* transport = new WebSocketTransport(wsi, *this, session.get());
         Session& opened = *session;
         sessions_.emplace(sid, std::move(session));
         opened.attach_websocket(transport);
@@ -488,11 +521,11 @@ WebSocketConnection* Server::accept_websocket(const HttpRequest& request, lws* w
     if (session.on_websocket() || session.upgrading() || session.closed()) {
         // Already upgraded, or a probe running: like engine.io, complete the handshake and close
         // the second websocket at once, leaving the session alone.
-        auto* refused = new WebSocketTransport(wsi, settings_.max_payload, nullptr);
+        auto* refused = new WebSocketTransport(wsi, *this, nullptr);
         refused->close();
         return refused;
     }
-    auto* transport = new WebSocketTransport(wsi, settings_.max_payload, &session);
+    auto* transport = new WebSocketTransport(wsi, *this, &session);
     session.attach_probe(transport);
     return transport;
 }

@@ -66,6 +66,10 @@ public:
     // Queues an Engine.IO packet frame (see message_frame()); dropped after close.
     void send(const SharedFrame& frame);
     void close(CloseReason reason);
+    // Closes so that the client sees a close, not a reset: what is queued goes out first, with a
+    // close packet on the waiting poll or a close frame on the websocket. A polling session with
+    // no poll waiting is closed by its next poll.
+    void shut_down();
 
     // For the layer above: its per-session state lives here and dies with the session.
     struct Attachment {
@@ -94,6 +98,9 @@ private:
 
     Server& server_;
     std::string id_;
+    // The client closes the session when no ping comes within the interval and timeout it was
+    // told at the handshake, so a longer interval set by a reload is for new sessions only.
+    const std::chrono::milliseconds told_ping_interval_;
     WebSocketTransport* websocket_ = nullptr;  // the transport once upgraded (or websocket-only)
     WebSocketTransport* probe_ = nullptr;      // a websocket being upgraded to
     bool probed_ = false;                      // "2probe" answered: polling is paused with noops
@@ -133,14 +140,26 @@ public:
     std::size_t websocket_session_count() const;
     Session* find(const std::string& sid);
     const Settings& settings() const { return settings_; }
+    // A reload: open sessions take a new ping interval and timeout at their next ping, new limits
+    // apply from the next packet; nothing open is closed. A smaller max_payload applies to every
+    // message; a larger one only to new websockets, since open ones and the HTTP body limit (set
+    // by mount()) keep the buffer size they started with.
+    void reconfigure(const Settings& settings) { settings_ = settings; }
     SessionHandler& handler() { return handler_; }
     lws_context* context() const { return context_; }
 
     // CORS headers of a response to `request` (the Origin reflected, with credentials).
     static std::vector<std::pair<std::string, std::string>> cors_headers(const HttpRequest& request);
 
+    // Stopping: new sessions are refused and every open one is shut down (Session::shut_down).
+    void shut_down();
+    // Closes still under way: polling sessions waiting for their next poll, websockets in their
+    // close handshake. The network loop must run on until they are done (or it gives up).
+    bool closing() const { return !sessions_.empty() || *open_websockets_ > 0; }
+
 private:
     friend class Session;
+    friend class WebSocketTransport;
     void retire(Session& session);  // removes it now, destroys it after the current callback
 
     lws_context* context_;
@@ -149,6 +168,9 @@ private:
     std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
     std::vector<std::unique_ptr<Session>> retired_;
     LoopTimer reaper_;
+    bool shutting_down_ = false;
+    // Shared with the transports: libwebsockets may destroy the last of them after the server.
+    std::shared_ptr<std::size_t> open_websockets_ = std::make_shared<std::size_t>(0);
 };
 
 // Serves `server` under a path prefix (e.g. "/socket.io/"): polling requests and websocket

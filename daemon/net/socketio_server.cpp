@@ -212,6 +212,15 @@ Namespace* Server::find_namespace(const std::string& name) {
     return found == namespaces_.end() ? nullptr : found->second.get();
 }
 
+void Server::remove_namespace(const std::string& name) {
+    auto found = namespaces_.find(name);
+    if (found == namespaces_.end()) return;
+    std::vector<Socket*> sockets;
+    found->second->for_each_socket([&](Socket& socket) { sockets.push_back(&socket); });
+    for (Socket* socket : sockets) socket->disconnect();
+    namespaces_.erase(found);
+}
+
 void Server::on_open(eio::Session& session) {
     auto client = std::make_unique<Client>(context_, session);
     client->connect_timer.start(connect_timeout_);

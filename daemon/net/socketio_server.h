@@ -139,9 +139,15 @@ public:
     Server(lws_context* context, std::chrono::milliseconds connect_timeout, ops::Metrics* metrics = nullptr);
     ~Server() override;
 
+    // A reload: sessions opened from now on get the new time to join a namespace.
+    void set_connect_timeout(std::chrono::milliseconds timeout) { connect_timeout_ = timeout; }
+
     // `name` as on the wire, e.g. "/" or "/ilias-im".
     Namespace& add_namespace(const std::string& name);
     Namespace* find_namespace(const std::string& name);
+    // A reload dropped the namespace: each of its sockets gets a DISCONNECT packet (the sessions
+    // stay open for their other namespaces); joining it from now on is refused.
+    void remove_namespace(const std::string& name);
     template <class Visit>
     void for_each_namespace(Visit&& visit) const {
         for (const auto& [name, nsp] : namespaces_) visit(*nsp);

@@ -23,7 +23,7 @@ void version(AdminTarget&, const rapidjson::Value&, AdminDone done) {
     done({0, std::string("ilchatd ") + ilchat::version, std::string(R"({"version":")") + ilchat::version + "\"}"});
 }
 
-const std::array<AdminCommand, 13> table{{
+const auto table = std::to_array<AdminCommand>({
     {"help", "", "list the commands", false, help},
     {"version", "", "the daemon's version", false, version},
     {"status", "", "uptime, connections by namespace and transport, rooms, conversations, databases", false,
@@ -48,9 +48,11 @@ const std::array<AdminCommand, 13> table{{
      }},
     {"purge-now", "", "run the message deletion job now (deletion_unit/value of server.cfg)", true,
      [](AdminTarget& t, const rapidjson::Value&, AdminDone d) { t.purge_now(std::move(d)); }},
+    {"db-status", "", "each database: up or away, queued and spooled writes, errors, reconnects", false,
+     [](AdminTarget& t, const rapidjson::Value&, AdminDone d) { t.db_status(std::move(d)); }},
     {"shutdown", "", "stop the daemon gracefully", true,
      [](AdminTarget& t, const rapidjson::Value&, AdminDone d) { t.shutdown(std::move(d)); }},
-}};
+});
 
 void help(AdminTarget&, const rapidjson::Value&, AdminDone done) {
     std::string text;

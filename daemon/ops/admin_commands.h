@@ -34,6 +34,7 @@ public:
     virtual void connections(const std::string& nsp, AdminDone done) = 0;
     virtual void shutdown(AdminDone done) = 0;
     virtual void purge_now(AdminDone done) = 0;
+    virtual void db_status(AdminDone done) = 0;
 };
 
 struct AdminCommand {

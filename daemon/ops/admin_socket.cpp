@@ -23,6 +23,12 @@ struct AdminSocket::Client {
     Client(AdminSocket& owner, bufferevent* bev) : owner(owner), bev(bev) {}
     ~Client() {
         *alive = false;  // replies still being computed are dropped
+        // A reply written just before the daemon stops (the answer to `shutdown`) still goes
+        // out: the loop that would have written it is gone. One try, without blocking.
+        evbuffer* output = bufferevent_get_output(bev);
+        if (const auto length = evbuffer_get_length(output); length > 0)
+            [[maybe_unused]] auto n = ::send(bufferevent_getfd(bev), evbuffer_pullup(output, -1), length,
+                                             MSG_DONTWAIT | MSG_NOSIGNAL);
         bufferevent_free(bev);
     }
 

@@ -18,6 +18,8 @@
 #include <event2/listener.h>
 #include <spdlog/spdlog.h>
 
+#include "common/fs/unique_fd.h"
+
 namespace ilchat::ops {
 
 namespace {
@@ -87,24 +89,9 @@ std::optional<HostPort> split_address(const std::string& address) {
     return parts;
 }
 
-class OwnedFd {
-public:
-    explicit OwnedFd(int fd) : fd_(fd) {}
-    ~OwnedFd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    OwnedFd(OwnedFd&& other) noexcept : fd_(other.release()) {}
-    OwnedFd& operator=(OwnedFd&&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
-
 // Our own socket rather than evhttp_bind_socket: that one reports failures only to libevent's
 // log, and the operator needs to read in the exception which step failed and why.
-OwnedFd listening_socket(const std::string& address) {
+fs::UniqueFd listening_socket(const std::string& address) {
     auto parts = split_address(address);
     if (!parts) cannot_listen(address, "expected host:port or [IPv6]:port");
 
@@ -117,7 +104,7 @@ OwnedFd listening_socket(const std::string& address) {
         cannot_listen(address, gai_strerror(rc));
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, ::freeaddrinfo);
 
-    OwnedFd fd(::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    fs::UniqueFd fd(::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (fd.get() < 0) cannot_listen_errno(address, "socket");
     // A restart must not fail while connections of the previous process sit in TIME_WAIT.
     int on = 1;
@@ -151,7 +138,7 @@ HealthHttp::HealthHttp(event_base* base, const std::string& address, Handlers ha
     : handlers_(std::move(handlers)), http_(evhttp_new(base)), bound_(nullptr, BoundSocketDeleter{http_.get()}) {
     if (!http_) throw std::runtime_error("libevent: cannot create the HTTP server for /metrics");
 
-    OwnedFd fd = listening_socket(address);
+    fs::UniqueFd fd = listening_socket(address);
     // Backlog 0: the socket is listening already. The listener closes the socket when freed.
     std::unique_ptr<evconnlistener, ListenerDeleter> listener(
         evconnlistener_new(base, nullptr, nullptr, LEV_OPT_CLOSE_ON_FREE, 0, fd.get()));

@@ -75,6 +75,10 @@ constexpr Definition definitions[] = {
      "Rows removed by the message deletion job, by table."},
     {"ilchatd_deletion_last_success_timestamp_seconds", MetricType::Gauge, {},
      "Unix time at which the message deletion job last completed without error."},
+    {"ilchatd_deletion_enabled", MetricType::Gauge, {},
+     "1 when the message deletion job is scheduled (deletion_mode 1), 0 when it is off."},
+    {"ilchatd_deletion_next_run_timestamp_seconds", MetricType::Gauge, {},
+     "Unix time of the next scheduled run of the message deletion job; 0 when it is off."},
     {"ilchatd_config_reloads_total", MetricType::Counter, {"result"}, "Configuration reloads, by result."},
     {"ilchatd_admin_commands_total", MetricType::Counter, {"result"}, "Admin socket commands run, by result."},
     {"ilchatd_build_info", MetricType::Gauge, {"version"},
@@ -251,6 +255,12 @@ prometheus::Counter& Metrics::deletion_rows_deleted(std::string_view table) {
 
 prometheus::Gauge& Metrics::deletion_last_success_timestamp_seconds() {
     return metric<index_of("ilchatd_deletion_last_success_timestamp_seconds")>(families_);
+}
+
+prometheus::Gauge& Metrics::deletion_enabled() { return metric<index_of("ilchatd_deletion_enabled")>(families_); }
+
+prometheus::Gauge& Metrics::deletion_next_run_timestamp_seconds() {
+    return metric<index_of("ilchatd_deletion_next_run_timestamp_seconds")>(families_);
 }
 
 prometheus::Counter& Metrics::config_reloads(std::string_view result) {

@@ -47,6 +47,8 @@ public:
     prometheus::Gauge& spooled_messages(std::string_view nsp);
     prometheus::Counter& deletion_rows_deleted(std::string_view table);
     prometheus::Gauge& deletion_last_success_timestamp_seconds();
+    prometheus::Gauge& deletion_enabled();
+    prometheus::Gauge& deletion_next_run_timestamp_seconds();
     prometheus::Counter& config_reloads(std::string_view result);
     prometheus::Counter& admin_commands(std::string_view result);
     prometheus::Gauge& rooms(std::string_view nsp);

@@ -9,12 +9,12 @@
 #include "daemon/store/im_store.h"
 #include "daemon/store/room_store.h"
 
-// What start-up reads from each client's database before the port opens (spec 1.2, 6.5), and
-// the clean-up of chatroom_users on the way out (spec 1.3). Runs on the main thread while no
-// loop is serving.
+// What start-up reads from each client's database before the port opens (spec 1.2, 6.5); for
+// a database that was away then, the same on its worker once it answers.
 namespace ilchat::store {
 
 struct PreloadedClient {
+    bool connected = false;  // false: the database did not answer in time (degraded start)
     RoomSchema schema;
     std::vector<std::int64_t> room_ids;
     std::vector<PrivateRoom> private_rooms;
@@ -23,10 +23,13 @@ struct PreloadedClient {
 
 db::Endpoint endpoint_of(const config::ClientConfig& client);
 
-// Every database must answer; users a previous run left in chatroom_users are moved to
-// chatroom_sessions. Empty on failure (logged).
-std::optional<std::vector<PreloadedClient>> preload_clients(const config::ConfigSet& set);
+// Reads what one client needs; users a previous run left in chatroom_users are moved to
+// chatroom_sessions. Throws db::Error.
+PreloadedClient preload_client(db::Connection& db, const std::string& client_name);
 
-void disconnect_all_users(const config::ConfigSet& set);
+// Preloads every client, waiting up to `startup_db_wait` for databases that do not answer; a
+// client whose database is still away comes back with `connected` false (logged). Empty when a
+// database refuses the configured credentials or has not the database (logged).
+std::optional<std::vector<PreloadedClient>> preload_clients(const config::ConfigSet& set);
 
 }  // namespace ilchat::store

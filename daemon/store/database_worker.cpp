@@ -3,102 +3,243 @@
 #include <algorithm>
 #include <random>
 
-#include <errmsg.h>
 #include <spdlog/spdlog.h>
 
 #include "daemon/ops/metrics.h"
 
 namespace ilchat::store {
 
-namespace {
-
-bool connection_lost(unsigned code) {
-    return code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST || code == CR_CONNECTION_ERROR ||
-           code == CR_CONN_HOST_ERROR;
+DatabaseWorker::DatabaseWorker(std::string name, db::Endpoint endpoint, WorkerOptions options)
+    : name_(std::move(name)), endpoint_(std::move(endpoint)), options_(std::move(options)) {
+    if (!options_.spool_path.empty()) {
+        try {
+            spool_.emplace(options_.spool_path);
+            spooled_ = spool_->pending();
+            if (spooled_ > 0)
+                spdlog::info("Spool {}: {} writes of an earlier run are stored first", spool_->path(), spooled_);
+        } catch (const std::exception& e) {
+            // Chat works without a spool; only a long outage then costs memory (and a crash, data).
+            spdlog::warn("{}; writes for {} wait in memory while the database is away", e.what(), name_);
+        }
+    }
+    down_ = !options_.connected_at_start;
+    set_up(options_.connected_at_start);
+    {
+        std::lock_guard lock(mutex_);
+        update_gauges();
+    }
+    thread_ = std::thread([this] { run(); });
 }
 
-}  // namespace
+DatabaseWorker::~DatabaseWorker() {
+    bool already_stopping = false;
+    {
+        std::lock_guard lock(mutex_);
+        already_stopping = stopping_;
+    }
+    if (!already_stopping) finish_by(std::chrono::steady_clock::now() + options_.shutdown_grace);
+    thread_.join();
+}
 
-DatabaseWorker::DatabaseWorker(std::string name, db::Endpoint endpoint, ops::Metrics* metrics)
-    : name_(std::move(name)), endpoint_(std::move(endpoint)), metrics_(metrics), thread_([this] { run(); }) {
-    if (metrics_) metrics_->db_up(name_).Set(1);  // start-up has just connected
+void DatabaseWorker::finish_by(std::chrono::steady_clock::time_point give_up_at) {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+        give_up_at_ = give_up_at;
+    }
+    wake_.notify_one();
 }
 
 void DatabaseWorker::observe(std::string_view op, std::chrono::steady_clock::time_point started) {
-    if (!metrics_) return;
-    metrics_->db_query_duration_seconds(op).Observe(
+    if (!options_.metrics) return;
+    options_.metrics->db_query_duration_seconds(op).Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 void DatabaseWorker::failed() {
-    if (metrics_) metrics_->db_errors(name_).Increment();
+    if (options_.metrics) options_.metrics->db_errors(name_).Increment();
 }
 
-DatabaseWorker::~DatabaseWorker() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-        give_up_at_ = std::chrono::steady_clock::now() + shutdown_grace;
-    }
-    wake_.notify_one();
-    thread_.join();
+void DatabaseWorker::set_up(bool up) {
+    if (options_.metrics) options_.metrics->db_up(name_).Set(up ? 1 : 0);
 }
 
-void DatabaseWorker::write(Job job) { post({std::move(job), true, {}}); }
+void DatabaseWorker::update_gauges() {
+    if (!options_.metrics) return;
+    options_.metrics->db_write_queue_depth(name_).Set(static_cast<double>(queued_writes_));
+    options_.metrics->spooled_messages(name_).Set(static_cast<double>(spooled_));
+}
+
+void DatabaseWorker::write(WriteRecord record) { post({Kind::write, std::move(record), {}, {}, false}); }
 void DatabaseWorker::read(Job job, std::function<void()> unavailable) {
-    post({std::move(job), false, std::move(unavailable)});
+    post({Kind::read, std::nullopt, std::move(job), std::move(unavailable), false});
 }
+void DatabaseWorker::when_connected(Job job) { post({Kind::patient, std::nullopt, std::move(job), {}, false}); }
 
 void DatabaseWorker::post(Queued queued) {
     {
         std::lock_guard lock(mutex_);
+        if (queued.kind == Kind::write) ++queued_writes_;
+        if (queued.kind == Kind::read) ++queued_reads_;
         jobs_.push_back(std::move(queued));
-        if (metrics_) metrics_->db_write_queue_depth(name_).Set(static_cast<double>(jobs_.size()));
+        update_gauges();
     }
     wake_.notify_one();
 }
 
 db::Connection& DatabaseWorker::connection() {
     if (!connection_) {
-        try {
-            connection_.emplace(db::Connection::open(endpoint_));
-        } catch (const db::Error&) {
-            if (metrics_) metrics_->db_up(name_).Set(0);
-            throw;
-        }
-        if (metrics_) {
-            metrics_->db_up(name_).Set(1);
-            if (ever_connected_) metrics_->db_reconnects(name_).Increment();
-        }
+        auto fresh = db::Connection::open(endpoint_);
+        schema_ = detect_room_schema(fresh);
+        connection_.emplace(std::move(fresh));
+        if (ever_connected_ && options_.metrics) options_.metrics->db_reconnects(name_).Increment();
         ever_connected_ = true;
+        set_up(true);
     }
     return *connection_;
 }
 
+void DatabaseWorker::lost(const db::Error& e, std::size_t kept) {
+    connection_.reset();
+    failed();
+    set_up(false);
+    down_ = true;
+    if (outage_reported_) return;
+    outage_reported_ = true;
+    spdlog::error("Database for {}: {}; keeping {} writes{} and retrying", name_, e.what(), kept,
+                  spool_ ? " in the spool" : " in memory");
+}
+
 void DatabaseWorker::run() {
     while (true) {
-        std::vector<Job> writes;
-        std::optional<Queued> read;
-        {
-            std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-            if (jobs_.empty()) return;  // stopping, and everything queued has run
-            if (metrics_) metrics_->db_write_queue_depth(name_).Set(0);
-            if (!jobs_.front().write) {
-                read = std::move(jobs_.front());
-                jobs_.pop_front();
-            } else {
-                // Consecutive writes only: a read after them must see them committed.
-                while (!jobs_.empty() && jobs_.front().write && writes.size() < max_batch) {
-                    writes.push_back(std::move(jobs_.front().job));
-                    jobs_.pop_front();
-                }
-            }
-            if (metrics_) metrics_->db_write_queue_depth(name_).Set(static_cast<double>(jobs_.size()));
+        if (down_ && !wait_for_database()) break;
+        // What the spool holds is older than anything in memory.
+        if (spool_ && spool_->pending() > 0) {
+            drain_spool();
+            continue;
         }
-        if (read) run_read(*read);
-        else run_writes(writes);
+        Taken taken = take();
+        if (taken.stop) break;
+        if (taken.job) {
+            if (taken.job->kind == Kind::read) run_read(*taken.job);
+            else run_patient(*taken.job);
+            continue;
+        }
+        if (taken.spool_them && spool(taken.writes)) continue;
+        if (store(taken.writes, taken.replay)) continue;
+        // Whether the COMMIT got through is not known: from now on these replay.
+        if (!spool_ || !spool(taken.writes)) requeue_front(std::move(taken.writes));
     }
+
+    std::lock_guard lock(mutex_);
+    if (spooled_ > 0)
+        spdlog::warn("Database for {} away at shutdown: {} writes stay in the spool {} for the next start", name_,
+                     spooled_, spool_->path());
+    if (queued_writes_ > 0)
+        spdlog::error("Database for {} away at shutdown: {} writes not stored", name_, queued_writes_);
+    for (auto& job : jobs_)
+        if (job.unavailable) job.unavailable();
+}
+
+DatabaseWorker::Taken DatabaseWorker::take() {
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+    Taken taken;
+    if (jobs_.empty()) {
+        taken.stop = true;
+        return taken;
+    }
+    if (jobs_.front().kind != Kind::write) {
+        if (jobs_.front().kind == Kind::read) --queued_reads_;
+        taken.job = std::move(jobs_.front());
+        jobs_.pop_front();
+        return taken;
+    }
+    // Past the memory limit the whole backlog goes to disk in one append.
+    taken.spool_them = spool_ && !spool_failing_ && queued_writes_ > options_.memory_queue_limit;
+    const std::size_t limit = taken.spool_them ? jobs_.size() : max_batch;
+    // Consecutive writes only: a read after them must see them committed.
+    while (!jobs_.empty() && jobs_.front().kind == Kind::write && taken.writes.size() < limit) {
+        taken.replay = taken.replay || jobs_.front().replay;
+        taken.writes.push_back(std::move(*jobs_.front().record));
+        jobs_.pop_front();
+        --queued_writes_;
+    }
+    update_gauges();
+    return taken;
+}
+
+void DatabaseWorker::requeue_front(std::vector<WriteRecord> records) {
+    std::lock_guard lock(mutex_);
+    for (auto it = records.rbegin(); it != records.rend(); ++it)
+        jobs_.push_front({Kind::write, std::move(*it), {}, {}, true});
+    queued_writes_ += records.size();
+    update_gauges();
+}
+
+bool DatabaseWorker::store(const std::vector<WriteRecord>& records, bool replay) {
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        db::Connection& db = connection();
+        db.execute("START TRANSACTION");
+        for (const auto& record : records) {
+            db.execute("SAVEPOINT job");
+            try {
+                apply(db, schema_, record, replay);
+            } catch (const db::Error& e) {
+                if (e.server_away()) throw;
+                db.execute("ROLLBACK TO SAVEPOINT job");
+                failed();
+                spdlog::error("Database for {}: {}", name_, e.what());
+            }
+        }
+        db.execute("COMMIT");
+        observe("write_batch", started);
+        return true;
+    } catch (const db::Error& e) {
+        // Connecting failed, or the connection went away: the database is away, not the data wrong.
+        lost(e, records.size());
+        return false;
+    }
+}
+
+bool DatabaseWorker::spool(const std::vector<WriteRecord>& records) {
+    std::vector<std::string> lines;
+    lines.reserve(records.size());
+    for (const auto& record : records) lines.push_back(encode(record));
+    try {
+        spool_->append(lines);
+    } catch (const std::exception& e) {
+        if (!spool_failing_) spdlog::error("{}; {} writes for {} wait in memory", e.what(), records.size(), name_);
+        std::lock_guard lock(mutex_);
+        spool_failing_ = true;
+        return false;
+    }
+    std::lock_guard lock(mutex_);
+    spool_failing_ = false;
+    spooled_ = spool_->pending();
+    update_gauges();
+    return true;
+}
+
+void DatabaseWorker::drain_spool() {
+    std::vector<WriteRecord> records;
+    const auto lines = spool_->peek(max_batch);
+    for (const auto& line : lines) {
+        if (auto record = decode(line)) records.push_back(std::move(*record));
+        else spdlog::error("Spool {}: skipping a line that is not a write: {:.80}", spool_->path(), line);
+    }
+    if (!store(records, true)) return;
+    spool_->consumed();
+    try {
+        if (spool_->pending() == 0) spool_->clear();
+    } catch (const std::exception& e) {
+        // Everything in it is stored; replaying it again later only finds the rows there.
+        spdlog::error("{}", e.what());
+    }
+    std::lock_guard lock(mutex_);
+    spooled_ = spool_->pending();
+    update_gauges();
 }
 
 void DatabaseWorker::run_read(Queued& read) {
@@ -110,9 +251,12 @@ void DatabaseWorker::run_read(Queued& read) {
             observe("read", started);
             return;
         } catch (const db::Error& e) {
-            if (connection_lost(e.code())) connection_.reset();
-            if (attempt == 0 && connection_lost(e.code())) continue;
-            failed();
+            if (e.server_away() && attempt == 0) {
+                connection_.reset();
+                continue;
+            }
+            if (e.server_away()) lost(e, 0);
+            else failed();
             spdlog::error("Database for {}: {}", name_, e.what());
         } catch (const std::exception& e) {
             failed();
@@ -123,74 +267,94 @@ void DatabaseWorker::run_read(Queued& read) {
     if (read.unavailable) read.unavailable();
 }
 
+void DatabaseWorker::run_patient(Queued& job) {
+    try {
+        job.job(connection());
+    } catch (const db::Error& e) {
+        if (!e.server_away()) {
+            failed();
+            spdlog::error("Database for {}: {}", name_, e.what());
+            return;
+        }
+        lost(e, 0);
+        std::lock_guard lock(mutex_);
+        jobs_.push_front(std::move(job));
+    }
+}
+
 void DatabaseWorker::refuse_queued_reads() {
     std::vector<Queued> reads;
     {
         std::lock_guard lock(mutex_);
-        auto writes_end = std::stable_partition(jobs_.begin(), jobs_.end(), [](const Queued& q) { return q.write; });
-        std::move(writes_end, jobs_.end(), std::back_inserter(reads));
-        jobs_.erase(writes_end, jobs_.end());
+        if (queued_reads_ == 0) return;
+        auto reads_begin =
+            std::stable_partition(jobs_.begin(), jobs_.end(), [](const Queued& q) { return q.kind != Kind::read; });
+        std::move(reads_begin, jobs_.end(), std::back_inserter(reads));
+        jobs_.erase(reads_begin, jobs_.end());
+        queued_reads_ = 0;
     }
     for (auto& read : reads)
         if (read.unavailable) read.unavailable();
 }
 
-bool DatabaseWorker::wait_before_retry(std::chrono::milliseconds delay) {
-    std::unique_lock lock(mutex_);
-    if (!stopping_) wake_.wait_for(lock, delay, [this] { return stopping_; });
-    if (!stopping_) return true;
-    if (std::chrono::steady_clock::now() >= give_up_at_) return false;
-    lock.unlock();
-    std::this_thread::sleep_for(std::min(delay, first_backoff * 5));
-    return true;
+std::vector<WriteRecord> DatabaseWorker::take_queued_writes() {
+    std::lock_guard lock(mutex_);
+    std::vector<WriteRecord> writes;
+    auto others_end =
+        std::stable_partition(jobs_.begin(), jobs_.end(), [](const Queued& q) { return q.kind != Kind::write; });
+    for (auto it = others_end; it != jobs_.end(); ++it) writes.push_back(std::move(*it->record));
+    jobs_.erase(others_end, jobs_.end());
+    queued_writes_ = 0;
+    update_gauges();
+    return writes;
 }
 
-void DatabaseWorker::run_writes(std::vector<Job>& jobs) {
-    const auto started = std::chrono::steady_clock::now();
+bool DatabaseWorker::wait_for_database() {
+    using Clock = std::chrono::steady_clock;
+    constexpr std::chrono::milliseconds stopping_backoff{500};
     auto backoff = first_backoff;
-    bool reported = false;
-    std::minstd_rand jitter(static_cast<unsigned>(started.time_since_epoch().count()));
-    // Nothing is committed until the end, so after a lost connection the whole batch runs again.
+    std::minstd_rand jitter(static_cast<unsigned>(Clock::now().time_since_epoch().count()));
+    auto next_attempt = Clock::now();  // a connection dropped while idle is back at once
+    bool stop_seen = false;
     while (true) {
-        try {
-            db::Connection& db = connection();
-            db.execute("START TRANSACTION");
-            for (auto& job : jobs) {
-                db.execute("SAVEPOINT job");
-                try {
-                    job(db);
-                } catch (const db::Error& e) {
-                    if (connection_lost(e.code())) throw;
-                    db.execute("ROLLBACK TO SAVEPOINT job");
-                    failed();
-                    spdlog::error("Database for {}: {}", name_, e.what());
-                } catch (const std::exception& e) {
-                    db.execute("ROLLBACK TO SAVEPOINT job");
-                    failed();
-                    spdlog::error("Database for {}: {}", name_, e.what());
+        refuse_queued_reads();
+        if (spool_) {
+            // New writes reach the disk now, not when the database is back: a crash loses none.
+            auto writes = take_queued_writes();
+            if (!writes.empty() && !spool(writes)) requeue_front(std::move(writes));
+        }
+        const auto now = Clock::now();
+        if (now >= next_attempt) {
+            try {
+                connection();
+                down_ = false;
+                if (outage_reported_) {
+                    std::lock_guard lock(mutex_);
+                    spdlog::info("Database for {} is back; {} writes waiting are stored now", name_,
+                                 spooled_ + queued_writes_);
                 }
-            }
-            db.execute("COMMIT");
-            observe("write_batch", started);
-            if (reported) spdlog::info("Database for {} is back; {} queued writes stored", name_, jobs.size());
-            return;
-        } catch (const db::Error& e) {
-            // Connecting failed, or the connection went away: the database is away, not the data wrong.
-            connection_.reset();
-            failed();
-            if (metrics_) metrics_->db_up(name_).Set(0);
-            if (!reported) {
-                spdlog::error("Database for {}: {}; keeping {} writes and retrying", name_, e.what(), jobs.size());
-                reported = true;
-            }
-            refuse_queued_reads();
-            if (!wait_before_retry(backoff)) {
-                spdlog::error("Database for {} still away at shutdown: {} writes not stored", name_, jobs.size());
-                return;
+                outage_reported_ = false;
+                return true;
+            } catch (const db::Error& e) {
+                lost(e, 0);
             }
             const auto spread = std::chrono::milliseconds(jitter() % (backoff.count() / 2 + 1));
+            next_attempt = now + backoff;
             backoff = std::min(backoff * 2, max_backoff) + spread;
         }
+        std::unique_lock lock(mutex_);
+        if (stopping_) {
+            if (Clock::now() >= give_up_at_) return false;
+            if (!stop_seen) {
+                stop_seen = true;
+                backoff = std::min(backoff, stopping_backoff);
+                next_attempt = std::min(next_attempt, Clock::now() + stopping_backoff);
+            }
+        }
+        const auto until = stopping_ ? std::min(next_attempt, give_up_at_) : next_attempt;
+        wake_.wait_until(lock, until, [&] {
+            return (stopping_ && !stop_seen) || queued_reads_ > 0 || (spool_ && !spool_failing_ && queued_writes_ > 0);
+        });
     }
 }
 

@@ -82,6 +82,14 @@ void disconnect_user(db::Connection& db, std::int64_t user_id, const std::vector
     db.execute("DELETE FROM chatroom_users WHERE user_id = ? AND room_id IN (" + rooms + ")", {user_id});
 }
 
+bool message_stored(db::Connection& db, std::int64_t room_id, const std::string& json, std::int64_t timestamp_s) {
+    // D13: it may have been stored with its emoji replaced.
+    const std::string stored_as = text::replace_supplementary(json);
+    return !db.query("SELECT 1 FROM chatroom_history WHERE room_id = ? AND timestamp = ? AND message IN (?, ?) LIMIT 1",
+                     {room_id, timestamp_s, json, stored_as})
+                .empty();
+}
+
 void persist_message(db::Connection& db, const RoomSchema& schema, std::int64_t room_id, std::int64_t sub_room,
                      const std::string& json, std::int64_t timestamp_s) {
     const std::int64_t id = next_id(db, "chatroom_history");

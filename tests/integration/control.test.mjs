@@ -8,26 +8,11 @@ import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { io } from 'socket.io-client';
-import { createDatabase, eventually, freePort, sql, startDaemon, tempDir, writeConfig } from './harness.mjs';
+import {
+  admin, createDatabase, eventually, freePort, metricsPortOf, sql, startDaemon, tempDir, writeConfig,
+} from './harness.mjs';
 
 const database = 'ilias_it_control';
-
-// One request line, one reply line.
-function admin(socketPath, request) {
-  return new Promise((resolve, reject) => {
-    const client = net.connect(socketPath);
-    let buffer = '';
-    client.on('connect', () => client.write(typeof request === 'string' ? request : `${JSON.stringify(request)}\n`));
-    client.on('data', (d) => {
-      buffer += d;
-      if (buffer.endsWith('\n')) {
-        client.end();
-        resolve(JSON.parse(buffer));
-      }
-    });
-    client.on('error', reject);
-  });
-}
 
 const basic = (key, secret) => `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
 
@@ -71,7 +56,7 @@ describe('admin socket', () => {
     assert.equal(reply.result, 0);
     const names = reply.arguments.commands.map((c) => c.name);
     assert.deepEqual(names, ['help', 'version', 'status', 'stats', 'config-show', 'reload', 'log-reopen', 'log-level',
-      'namespaces', 'rooms', 'connections', 'purge-now', 'shutdown']);
+      'namespaces', 'rooms', 'connections', 'purge-now', 'db-status', 'shutdown']);
     for (const name of names) assert.match(reply.text, new RegExp(`^${name}\\b`, 'm'));
   });
 
@@ -198,12 +183,12 @@ describe('reload and signals', () => {
       let disconnected = false;
       socket.on('disconnect', () => { disconnected = true; });
       const server = JSON.parse(readFileSync(serverPath, 'utf8'));
-      writeFileSync(serverPath, JSON.stringify({ ...server, log_level: 'debug', ping_interval: 1234 }));
+      writeFileSync(serverPath, JSON.stringify({ ...server, log_level: 'debug', sub_directory: 'chat' }));
       const client = JSON.parse(readFileSync(clientPaths[0], 'utf8'));
       writeFileSync(clientPaths[0], JSON.stringify({ ...client, auth: { key: 'new-key', secret: 'new-secret' } }));
       daemon.child.kill('SIGHUP');
       await new Promise((r) => setTimeout(r, 300));
-      assert.match(daemon.output, /these changes need a restart: ping_interval/);
+      assert.match(daemon.output, /these changes need a restart: sub_directory/);
       const connect = (auth) => fetch(`http://127.0.0.1:${port}/backend/Connect/ilias/1/6`, { headers: { Authorization: auth } })
         .then((r) => r.text());
       assert.equal(await connect(basic('new-key', 'new-secret')), '{"status":200}');
@@ -213,6 +198,46 @@ describe('reload and signals', () => {
       socket.disconnect();
     } finally {
       await daemon.stop();
+    }
+  });
+
+  test('SIGHUP adds and removes namespaces with their client.cfg names; other sockets stay', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const { serverPath, clientPaths } = writeConfig(dir, {
+      port, clients: [{ name: 'ilias', database: { name: database } }, { name: 'other', database: { name: database } }],
+    });
+    const daemon = await startDaemon(serverPath, clientPaths);
+    try {
+      const staying = await connected(port, 'ilias');
+      const leaving = await connected(port, 'other-im');
+      let stayingGone = false;
+      staying.on('disconnect', () => { stayingGone = true; });
+      const leavingGone = new Promise((resolve) => leaving.on('disconnect', resolve));
+      const second = JSON.parse(readFileSync(clientPaths[1], 'utf8'));
+      writeFileSync(clientPaths[1], JSON.stringify({ ...second, name: 'third', auth: { key: 'k3', secret: 's3' } }));
+      const reply = await admin(path.join(dir, 'admin.sock'), { command: 'reload' });
+      assert.equal(reply.result, 0, reply.text);
+      assert.match(reply.text, /clients added: third, removed: other/);
+      assert.equal(await leavingGone, 'io server disconnect');
+      const heartbeat = (name) => fetch(`http://127.0.0.1:${port}/backend/Heartbeat/${name}`).then((r) => r.status);
+      assert.equal(await heartbeat('other'), 404);
+      await eventually(async () => {
+        const rooms = (await admin(path.join(dir, 'admin.sock'), { command: 'rooms', arguments: { namespace: 'third' } }));
+        assert.deepEqual(Object.keys(rooms.arguments.rooms['/third']).sort(), ['1_0', '2_0', '3_0']);
+      });
+      const connect = await fetch(`http://127.0.0.1:${port}/backend/Connect/third/1/6`,
+        { headers: { Authorization: basic('k3', 's3') } });
+      assert.equal(await connect.text(), '{"status":200}');
+      const fresh = await connected(port, 'third-im');
+      await assert.rejects(connected(port, 'other'));
+      assert.ok(staying.connected && !stayingGone);
+      const names = (await admin(path.join(dir, 'admin.sock'), { command: 'namespaces' })).arguments.namespaces
+        .map((n) => n.name).sort();
+      assert.deepEqual(names, ['/ilias', '/ilias-im', '/third', '/third-im']);
+      for (const s of [staying, fresh]) s.disconnect();
+    } finally {
+      assert.deepEqual(await daemon.stop(), { code: 0, signal: null });
     }
   });
 
@@ -278,7 +303,7 @@ describe('metrics and health', () => {
   test('/metrics exposes every family and the counters move; /healthz and /readyz answer', async () => {
     const { daemon, dir, port, serverPath, clientPaths } = await startIlias();
     try {
-      const metricsPort = Number(daemon.output.match(/Metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics/)[1]);
+      const metricsPort = metricsPortOf(daemon);
       const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       const value = (text, series) => {
         const line = text.split('\n').find((l) => l.startsWith(`${series} `));

@@ -168,7 +168,7 @@ describe('command line and configuration errors', () => {
     assert.match(r.stdout, /configuration OK/);
   });
 
-  test('an unreachable database: exit 1 with a clear message, password never shown', async () => {
+  test('wrong credentials: exit 1; an unreachable database: degraded start; clear messages, password never shown', async () => {
     const port = await freePort();
     const dir = tempDir();
     const { serverPath, clientPaths } = writeConfig(dir, {
@@ -179,11 +179,15 @@ describe('command line and configuration errors', () => {
     assert.match(r.stderr, /ERROR - Database for client0: access denied for user 'ilchat' \(wrong user name or password\)/);
     assert.doesNotMatch(r.stderr + r.stdout, /wrong-password-42/);
 
-    const other = writeConfig(tempDir(), { port, clients: [{ database: { host: '/nonexistent/mysqld.sock', name: database } }] });
-    r = await run(ilchatd, [other.serverPath, ...other.clientPaths]);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /Database for client0: cannot connect to \/nonexistent\/mysqld\.sock/);
-    assert.doesNotMatch(r.stderr, new RegExp(mariadbPassword()));
+    // Away rather than wrong: after startup_db_wait the daemon serves and waits for it.
+    const other = writeConfig(tempDir(), {
+      port, server: { startup_db_wait: 300 }, clients: [{ database: { host: '/nonexistent/mysqld.sock', name: database } }],
+    });
+    const daemon = await startDaemon(other.serverPath, other.clientPaths);
+    assert.deepEqual(await daemon.stop(), { code: 0, signal: null });
+    assert.match(daemon.output, /ERROR - Database for client0: cannot connect to \/nonexistent\/mysqld\.sock/);
+    assert.match(daemon.output, /Database for client0 does not answer: serving without it until it does/);
+    assert.doesNotMatch(daemon.output, new RegExp(mariadbPassword()));
   });
 });
 

@@ -51,7 +51,8 @@ export function writeConfig(dir, { port, address = '127.0.0.1', server = {}, cli
   writeFileSync(serverPath, JSON.stringify({
     protocol: 'http', port, address, sub_directory: '', log: 0, error_log: '', log_level: 'info',
     deletion_mode: 0, deletion_unit: 'years', deletion_value: 1, deletion_time: '06:30',
-    admin_socket: path.join(dir, 'admin.sock'), metrics_address: '127.0.0.1:0', ...server,
+    admin_socket: path.join(dir, 'admin.sock'), metrics_address: '127.0.0.1:0', spool_dir: path.join(dir, 'spool'),
+    ...server,
   }, null, 4));
   const clientPaths = clients.map((c, i) => {
     const clientPath = path.join(dir, `client${i}.cfg`);
@@ -215,4 +216,33 @@ export async function eventually(check, { timeoutMs = 3000, intervalMs = 25 } = 
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+// One admin socket request (an object, or a raw line for malformed input), one reply line.
+export function admin(socketPath, request) {
+  return new Promise((resolve, reject) => {
+    const client = net.connect(socketPath);
+    let buffer = '';
+    client.on('connect', () => client.write(typeof request === 'string' ? request : `${JSON.stringify(request)}\n`));
+    client.on('data', (d) => {
+      buffer += d;
+      if (buffer.endsWith('\n')) {
+        client.end();
+        resolve(JSON.parse(buffer));
+      }
+    });
+    client.on('error', reject);
+  });
+}
+
+// The value of one series (`name{labels}`) on a /metrics page, or undefined.
+export async function scrape(metricsPort, series) {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+// The port of /metrics that a daemon started with metrics_address 127.0.0.1:0 logged.
+export function metricsPortOf(daemon) {
+  return Number(daemon.output.match(/Metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics/)[1]);
 }

@@ -13,7 +13,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import {
-  backendGet, createDatabase, eventually, freePort, ilchatd, run, sourceDir, startDaemon, tempDir, writeConfig,
+  backendGet, createDatabase, eventually, freePort, ilchatd, metricsPortOf, run, sourceDir, startDaemon, tempDir,
+  writeConfig,
 } from './harness.mjs';
 
 const database = 'ilias_it_monitoring';
@@ -163,7 +164,7 @@ describe('monitoring against a live ilchatd', () => {
     port = await freePort();
     const { serverPath, clientPaths } = writeConfig(dir, { port, clients: [{ database: { name: database } }] });
     daemon = await startDaemon(serverPath, clientPaths);
-    metricsPort = Number(daemon.output.match(/Metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics/)[1]);
+    metricsPort = metricsPortOf(daemon);
     // Some traffic, so that labelled series exist: backend calls, one socket per namespace, a
     // reload.
     assert.equal((await backendGet(port, 'Heartbeat/client0')).body, '{"status":200}');

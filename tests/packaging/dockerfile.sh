@@ -73,8 +73,9 @@ ok "COPY sources exist in the build context"
 grep -qE '^USER[[:space:]]+ilchatd' <<<"$runtime_stage" || fail "runtime stage: not running as the ilchatd user"
 grep -qE '^USER[[:space:]]+(root|0)([:[:space:]]|$)' <<<"$runtime_stage" && fail "runtime stage switches back to root"
 grep -qE '^EXPOSE[[:space:]]+27019([[:space:]]|$)' <<<"$runtime_stage" || fail "runtime stage: EXPOSE 27019 missing"
-grep -qE '^VOLUME.*"/etc/ilchatd"' <<<"$runtime_stage" && grep -qE '^VOLUME.*"/var/log/ilchatd"' <<<"$runtime_stage" ||
-  fail "runtime stage: volumes /etc/ilchatd and /var/log/ilchatd"
+grep -qE '^VOLUME.*"/etc/ilchatd"' <<<"$runtime_stage" && grep -qE '^VOLUME.*"/var/log/ilchatd"' <<<"$runtime_stage" &&
+  grep -qE '^VOLUME.*"/var/lib/ilchatd"' <<<"$runtime_stage" ||
+  fail "runtime stage: volumes /etc/ilchatd, /var/log/ilchatd and /var/lib/ilchatd (the spool)"
 healthcheck=$(sed -n '/^HEALTHCHECK/,/[^\\]$/p' <<<"$runtime_stage" | tr -d '\\\n')
 grep -q 'CMD ilchatctl health ' <<<"$healthcheck" || fail "HEALTHCHECK does not use ilchatctl health"
 grep -qE '^ENTRYPOINT \["/usr/local/bin/docker-entrypoint.sh"\]' <<<"$runtime_stage" || fail "ENTRYPOINT is not the exec-form entrypoint"

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "common/retention/purge.h"
+#include "test_database.h"
 
 using namespace ilchat;
 using Clock = std::chrono::system_clock;
@@ -20,35 +19,8 @@ constexpr std::int64_t bound_s = 1717200000;  // 2024-06-01 00:00:00 UTC
 constexpr std::int64_t bound_ms = bound_s * 1000;
 const Clock::time_point bound{std::chrono::milliseconds(bound_ms)};
 
-// The statements of tests/sql/ilias-schema.sql; the connection runs one statement at a time.
-Strings schema_statements() {
-    std::ifstream file(ILCHAT_SOURCE_DIR "/tests/sql/ilias-schema.sql");
-    REQUIRE(file);
-    std::string text;
-    for (std::string line; std::getline(file, line);)
-        if (!line.starts_with("--")) text += line + "\n";
-    Strings statements;
-    std::istringstream parts(text);
-    for (std::string statement; std::getline(parts, statement, ';');)
-        if (statement.find_first_not_of(" \n\t") != std::string::npos) statements.push_back(statement);
-    return statements;
-}
-
-// A fresh database `ilias_ut_retention_<name>` on the private test server, or nothing when the
-// tests run without one. One per test case, as ctest -j runs test cases side by side.
 std::optional<db::Connection> fresh_database(const std::string& name) {
-    const char* dir = std::getenv("ILCHAT_MARIADB_DIR");
-    if (!dir) {
-        WARN("ILCHAT_MARIADB_DIR is not set: skipped (ctest sets it and starts the server)");
-        return std::nullopt;
-    }
-    auto db = db::Connection::open({std::string(dir) + "/mysqld.sock", 3306, "", "root", ""});
-    const std::string database = "ilias_ut_retention_" + name;
-    db.execute("DROP DATABASE IF EXISTS " + database);
-    db.execute("CREATE DATABASE " + database + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
-    db.execute("USE " + database);
-    for (const auto& statement : schema_statements()) db.execute(statement);
-    return db;
+    return test::fresh_database("ilias_ut_retention_" + name);
 }
 
 // On both sides of the bound, including exactly on it (kept: only older rows go).
