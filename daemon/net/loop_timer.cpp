@@ -1,28 +1,28 @@
 #include "daemon/net/loop_timer.h"
 
+#include "daemon/net/network_loop.h"
+
 namespace ilchat::net {
 
-LoopTimer::LoopTimer(lws_context* context, std::function<void()> fire) : context_(context), fire_(std::move(fire)) {
-    node_.owner = this;
-}
+LoopTimer::LoopTimer(lws_context* context, std::function<void()> fire)
+    : queue_(static_cast<NetworkLoop*>(lws_context_user(context))->timers()), fire_(std::move(fire)) {}
 
 LoopTimer::~LoopTimer() { cancel(); }
 
 void LoopTimer::start(std::chrono::milliseconds after) {
-    running_ = true;
-    lws_sul_schedule(context_, 0, &node_.sul, expired, static_cast<lws_usec_t>(after.count()) * 1000);
+    cancel();
+    entry_ = queue_.add(TimerQueue::Clock::now() + after, this);
 }
 
 void LoopTimer::cancel() {
-    if (!running_) return;
-    running_ = false;
-    lws_sul_cancel(&node_.sul);
+    if (!entry_) return;
+    queue_.remove(*entry_);
+    entry_.reset();
 }
 
-void LoopTimer::expired(lws_sorted_usec_list_t* sul) {
-    LoopTimer* timer = reinterpret_cast<Node*>(sul)->owner;
-    timer->running_ = false;
-    timer->fire_();  // may destroy the timer's owner: nothing touches `timer` afterwards
+void LoopTimer::expired() {
+    entry_.reset();
+    fire_();  // may destroy the timer's owner: nothing touches `this` afterwards
 }
 
 }  // namespace ilchat::net

@@ -2,15 +2,17 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 
-#include <libwebsockets.h>
+#include "daemon/net/timer_queue.h"
 
 namespace ilchat::net {
 
-// A one-shot timer on the network loop (lws_sul). Cancelled when destroyed, so an owner that
-// goes away never gets called back. Not movable: libwebsockets keeps a pointer to it.
+// A one-shot timer on the network loop (its TimerQueue). Cancelled when destroyed, so an owner
+// that goes away never gets called back. Not movable: the queue keeps a pointer to it.
 class LoopTimer {
 public:
+    // `context` is a NetworkLoop's: its timer queue runs the timer.
     LoopTimer(lws_context* context, std::function<void()> fire);
     ~LoopTimer();
     LoopTimer(const LoopTimer&) = delete;
@@ -18,19 +20,15 @@ public:
 
     void start(std::chrono::milliseconds after);  // restarts when already running
     void cancel();
-    bool running() const { return running_; }
+    bool running() const { return entry_.has_value(); }
 
 private:
-    struct Node {
-        lws_sorted_usec_list_t sul;  // first member: the callback casts back to Node
-        LoopTimer* owner;
-    };
-    static void expired(lws_sorted_usec_list_t* sul);
+    friend class TimerQueue;
+    void expired();  // the queue has already forgotten it
 
-    lws_context* context_;
+    TimerQueue& queue_;
     std::function<void()> fire_;
-    Node node_{};
-    bool running_ = false;
+    std::optional<TimerQueue::Entry> entry_;
 };
 
 }  // namespace ilchat::net

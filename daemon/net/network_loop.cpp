@@ -66,10 +66,16 @@ NetworkLoop::NetworkLoop(const ListenSpec& listen)
         info.ssl_private_key_filepath = listen.tls_key.c_str();
     }
     info.timeout_secs = 30;
+    // Engine.IO pings the clients itself. libwebsockets' own validity timer (a default of 300 s
+    // per connection) would be moved in its sorted timer list on every frame received: a walk
+    // of the list, that is of every connection, per frame.
+    static const lws_retry_bo_t no_validity_timer{};
+    info.retry_and_idle_policy = &no_validity_timer;
     context_.reset(lws_create_context(&info));
     if (!context_)
         throw std::runtime_error("cannot listen on " + listen.address + " port " + std::to_string(listen.port) +
                                  " (address in use, not local, or not permitted)");
+    timers_ = std::make_unique<TimerQueue>(context_.get());
 }
 
 NetworkLoop::~NetworkLoop() = default;

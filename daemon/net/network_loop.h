@@ -5,6 +5,7 @@
 
 #include "common/thread/mailbox.h"
 #include "daemon/net/http_router.h"
+#include "daemon/net/timer_queue.h"
 
 struct lws_context;
 struct lws;
@@ -36,6 +37,7 @@ public:
     Mailbox& mailbox() { return mailbox_; }
     lws_context* context() const { return context_.get(); }
     HttpRouter& router() { return router_; }
+    TimerQueue& timers() { return *timers_; }
 
     // Entry of libwebsockets' protocol callback.
     int on_http_event(lws* wsi, int reason, void* user, void* in, size_t len);
@@ -48,6 +50,7 @@ private:
     HttpRouter router_;
     Mailbox mailbox_;
     std::unique_ptr<lws_context, ContextDeleter> context_;
+    std::unique_ptr<TimerQueue> timers_;  // after context_: gone before it
     bool running_ = true;
 };
 
