@@ -27,7 +27,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
 }
 
 const lws_protocols protocols[] = {
-    {"http", http_callback, sizeof(ConnectionSlot), 0, 0, nullptr, 0},
+    {"http", http_callback, sizeof(ConnectionSlot), 1024, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 

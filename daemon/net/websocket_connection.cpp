@@ -39,20 +39,27 @@ int WebSocketConnection::on_receive(const void* data, std::size_t len, bool firs
 }
 
 int WebSocketConnection::on_established() {
-    if (!queue_.empty() || closing_) lws_callback_on_writable(wsi_);
+    if (queued_frames() > 0 || closing_) lws_callback_on_writable(wsi_);
     return 0;
 }
 
 int WebSocketConnection::on_writeable() {
-    if (!queue_.empty()) {
-        SharedFrame frame = std::move(queue_.front());
-        queue_.pop_front();
+    if (queued_frames() > 0) {
+        SharedFrame frame = std::move(queue_[sent_++]);
+        if (sent_ == queue_.size()) {
+            queue_.clear();  // keeps the capacity: no allocation for the next frames
+            sent_ = 0;
+        } else if (sent_ >= 64 && sent_ * 2 >= queue_.size()) {
+            // A client that never quite catches up: drop the written half rather than grow.
+            queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(sent_));
+            sent_ = 0;
+        }
         queued_bytes_ -= frame->payload().size();
         const auto size = frame->payload().size();
         if (lws_write(wsi_, frame->writable_payload(), size, frame->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) <
             static_cast<int>(size))
             return -1;
-        if (!queue_.empty() || closing_) lws_callback_on_writable(wsi_);
+        if (queued_frames() > 0 || closing_) lws_callback_on_writable(wsi_);
         return 0;
     }
     if (closing_) {
