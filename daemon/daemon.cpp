@@ -318,8 +318,8 @@ void Daemon::run() {
 
     // Browsers see a clean close rather than a reset, and reconnect once ilchatd is back: every
     // session is told, new ones are refused, and the loop runs a little longer (bounded) so that
-    // the close packets and close frames go out. (lws_context_deprecate() would close the
-    // listener, but libwebsockets 4.1 uses the listener after freeing it there.)
+    // the close packets and close frames go out. The listener stays open meanwhile: a polling
+    // client's next poll comes on a new connection and must hear the close.
     spdlog::info("Closing {} connections", engineio_.session_count());
     engineio_.shut_down();
     constexpr std::chrono::milliseconds close_flush{1000};

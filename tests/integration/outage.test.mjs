@@ -79,8 +79,13 @@ test('messages sent while the database is down are stored once it is back; nobod
     const conversation = await new Promise((r) => im.once('conversation-init', r));
 
     execFileSync(mariadbSh, ['stop', instance], { stdio: 'ignore' });
+    // 30 s away: several rounds of the reconnect backoff (which tops out at 10 s).
+    const outageEnds = Date.now() + 30000;
     const during = Array.from({ length: 20 }, (_, i) => `during ${i}`);
-    for (const content of during) alice.socket.emit('message', { content, format: {} }, 1);
+    for (const content of during) {
+      alice.socket.emit('message', { content, format: {} }, 1);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     await eventually(() => assert.deepEqual(bob.received.slice(1), during), { timeoutMs: 5000 });
     await eventually(async () => assert.equal(await metric('ilchatd_db_up{namespace="client0"}'), 0), { timeoutMs: 5000 });
     assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 503);
@@ -99,6 +104,8 @@ test('messages sent while the database is down are stored once it is back; nobod
     const history = await new Promise((r) => im.once('history', r));
     assert.deepEqual(history.messages, []);
 
+    await new Promise((r) => setTimeout(r, Math.max(0, outageEnds - Date.now())));
+    assert.equal(await metric('ilchatd_db_up{namespace="client0"}'), 0);
     execFileSync(mariadbSh, ['start', instance], { stdio: 'ignore' });
     alice.socket.emit('message', { content: 'after', format: {} }, 1);
     await eventually(() => assert.deepEqual(contents(), ['before', ...during, 'after']),
@@ -108,7 +115,7 @@ test('messages sent while the database is down are stored once it is back; nobod
     assert.ok(await metric('ilchatd_db_reconnects_total{namespace="client0"}') >= 1);
     assert.equal(disconnects, 0);
     assert.equal(await metric('ilchatd_spooled_messages{namespace="client0"}'), 0);
-    assert.match(daemon.output, /Database for client0 is back; 20 writes waiting are stored now/);
+    assert.match(daemon.output, /Database for client0 is back; 2[01] writes waiting are stored now/);
     assert.equal((await admin(socketPath, { command: 'db-status' })).arguments.all_up, true);
     for (const u of [alice, bob]) u.socket.disconnect();
     im.disconnect();
