@@ -112,6 +112,21 @@ void Connection::fail(const std::string& what) const {
     throw Error(what + ": " + mysql_error(handle()), code);
 }
 
+void Connection::execute_script(const std::string& statements) {
+    // Turned on only for the connections that use it: one statement per call elsewhere.
+    if (!multi_statements_) {
+        if (mysql_set_server_option(handle(), MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0) fail("multi-statement mode");
+        multi_statements_ = true;
+    }
+    run(statements);
+    while (true) {
+        if (MYSQL_RES* result = mysql_store_result(handle())) mysql_free_result(result);
+        const int more = mysql_next_result(handle());
+        if (more < 0) return;
+        if (more > 0) fail("query failed");
+    }
+}
+
 void Connection::run(const std::string& sql) {
     if (mysql_real_query(handle(), sql.data(), sql.size()) != 0) fail("query failed");
 }

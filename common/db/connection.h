@@ -51,6 +51,9 @@ public:
 
     // Runs a statement that returns no rows; returns the affected row count. Throws db::Error.
     unsigned long long execute(const std::string& sql, const std::vector<Param>& params = {});
+    // Runs several statements separated by ';' in one round trip (results are discarded); stops
+    // at the first that fails. Throws db::Error.
+    void execute_script(const std::string& statements);
     // Runs a query and returns all rows (NULL as nullopt). Throws db::Error.
     std::vector<Row> query(const std::string& sql, const std::vector<Param>& params = {});
     // Streams the rows of a large result one at a time (no copy of the whole set in memory).
@@ -87,6 +90,7 @@ private:
     void run(const std::string& sql);
 
     std::unique_ptr<MYSQL, Close> handle_;
+    bool multi_statements_ = false;
 };
 
 // "host:port" or the socket path, for messages.

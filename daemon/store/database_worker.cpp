@@ -15,6 +15,7 @@ DatabaseWorker::DatabaseWorker(std::string name, db::Endpoint endpoint, WorkerOp
         try {
             spool_.emplace(options_.spool_path);
             spooled_ = spool_->pending();
+            earlier_run_lines_ = spooled_;
             if (spooled_ > 0)
                 spdlog::info("Spool {}: {} writes of an earlier run are stored first", spool_->path(), spooled_);
         } catch (const std::exception& e) {
@@ -125,10 +126,10 @@ void DatabaseWorker::run() {
             else run_patient(*taken.job);
             continue;
         }
-        if (taken.spool_them && spool(taken.writes)) continue;
+        if (taken.spool_them && spool(taken.writes, taken.replay)) continue;
         if (store(taken.writes, taken.replay)) continue;
         // Whether the COMMIT got through is not known: from now on these replay.
-        if (!spool_ || !spool(taken.writes)) requeue_front(std::move(taken.writes));
+        if (!spool_ || !spool(taken.writes, true)) requeue_front(std::move(taken.writes));
     }
 
     std::lock_guard lock(mutex_);
@@ -177,10 +178,38 @@ void DatabaseWorker::requeue_front(std::vector<WriteRecord> records) {
     update_gauges();
 }
 
+bool DatabaseWorker::store_fast(db::Connection& db, const std::vector<WriteRecord>& records) {
+    db.execute("START TRANSACTION");
+    try {
+        std::string script;
+        for (const auto& record : records) {
+            if (auto statements = script_of(db, schema_, record)) {
+                script += *statements;
+                continue;
+            }
+            if (!script.empty()) db.execute_script(std::exchange(script, {}));
+            apply(db, schema_, record, false);
+        }
+        if (!script.empty()) db.execute_script(script);
+        db.execute("COMMIT");
+        return true;
+    } catch (const db::Error& e) {
+        if (e.server_away()) throw;
+        db.execute("ROLLBACK");
+        return false;
+    }
+}
+
 bool DatabaseWorker::store(const std::vector<WriteRecord>& records, bool replay) {
     const auto started = std::chrono::steady_clock::now();
     try {
         db::Connection& db = connection();
+        // Chat messages go in scripts, several to a round trip. When a statement fails, the batch
+        // runs again one record at a time, each behind a savepoint, so only the one at fault is lost.
+        if (!replay && store_fast(db, records)) {
+            observe("write_batch", started);
+            return true;
+        }
         db.execute("START TRANSACTION");
         for (const auto& record : records) {
             db.execute("SAVEPOINT job");
@@ -203,10 +232,10 @@ bool DatabaseWorker::store(const std::vector<WriteRecord>& records, bool replay)
     }
 }
 
-bool DatabaseWorker::spool(const std::vector<WriteRecord>& records) {
+bool DatabaseWorker::spool(const std::vector<WriteRecord>& records, bool uncertain) {
     std::vector<std::string> lines;
     lines.reserve(records.size());
-    for (const auto& record : records) lines.push_back(encode(record));
+    for (const auto& record : records) lines.push_back((uncertain ? std::string(1, uncertain_mark) : "") + encode(record));
     try {
         spool_->append(lines);
     } catch (const std::exception& e) {
@@ -225,11 +254,18 @@ bool DatabaseWorker::spool(const std::vector<WriteRecord>& records) {
 void DatabaseWorker::drain_spool() {
     std::vector<WriteRecord> records;
     const auto lines = spool_->peek(max_batch);
-    for (const auto& line : lines) {
+    // Lines of an earlier run may have been stored before it ended; so may those marked.
+    bool replay = earlier_run_lines_ > 0;
+    for (std::string_view line : lines) {
+        if (line.starts_with(uncertain_mark)) {
+            replay = true;
+            line.remove_prefix(1);
+        }
         if (auto record = decode(line)) records.push_back(std::move(*record));
         else spdlog::error("Spool {}: skipping a line that is not a write: {:.80}", spool_->path(), line);
     }
-    if (!store(records, true)) return;
+    if (!store(records, replay)) return;
+    earlier_run_lines_ -= std::min(earlier_run_lines_, lines.size());
     spool_->consumed();
     try {
         if (spool_->pending() == 0) spool_->clear();
@@ -297,12 +333,15 @@ void DatabaseWorker::refuse_queued_reads() {
         if (read.unavailable) read.unavailable();
 }
 
-std::vector<WriteRecord> DatabaseWorker::take_queued_writes() {
+std::vector<WriteRecord> DatabaseWorker::take_queued_writes(bool& replay) {
     std::lock_guard lock(mutex_);
     std::vector<WriteRecord> writes;
     auto others_end =
         std::stable_partition(jobs_.begin(), jobs_.end(), [](const Queued& q) { return q.kind != Kind::write; });
-    for (auto it = others_end; it != jobs_.end(); ++it) writes.push_back(std::move(*it->record));
+    for (auto it = others_end; it != jobs_.end(); ++it) {
+        replay = replay || it->replay;
+        writes.push_back(std::move(*it->record));
+    }
     jobs_.erase(others_end, jobs_.end());
     queued_writes_ = 0;
     update_gauges();
@@ -320,8 +359,9 @@ bool DatabaseWorker::wait_for_database() {
         refuse_queued_reads();
         if (spool_) {
             // New writes reach the disk now, not when the database is back: a crash loses none.
-            auto writes = take_queued_writes();
-            if (!writes.empty() && !spool(writes)) requeue_front(std::move(writes));
+            bool replay = false;
+            auto writes = take_queued_writes(replay);
+            if (!writes.empty() && !spool(writes, replay)) requeue_front(std::move(writes));
         }
         const auto now = Clock::now();
         if (now >= next_attempt) {

@@ -91,9 +91,13 @@ private:
     // Stores records in one transaction; false when the database went away (nothing committed,
     // or not known to be).
     bool store(const std::vector<WriteRecord>& records, bool replay);
-    bool spool(const std::vector<WriteRecord>& records);
+    // The same in one transaction without savepoints; false (rolled back) when a statement fails.
+    bool store_fast(db::Connection& db, const std::vector<WriteRecord>& records);
+    // `uncertain`: the records may be stored already (a batch whose COMMIT got no answer); they
+    // replay with checks. The others were never tried and replay as fast as new writes.
+    bool spool(const std::vector<WriteRecord>& records, bool uncertain);
     void drain_spool();
-    std::vector<WriteRecord> take_queued_writes();
+    std::vector<WriteRecord> take_queued_writes(bool& replay);
     // The connection failed or went away: count it, say it once per outage.
     void lost(const db::Error& e, std::size_t kept);
     // The database is away: waits with backoff, spooling new writes and refusing reads, until it
@@ -120,6 +124,8 @@ private:
     std::optional<db::Connection> connection_;
     RoomSchema schema_;  // of the connected database
     std::optional<SpoolFile> spool_;
+    static constexpr char uncertain_mark = '?';  // first byte of a spool line that replays with checks
+    std::size_t earlier_run_lines_ = 0;            // spool lines a previous run left, not yet stored
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Queued> jobs_;

@@ -17,6 +17,13 @@ StoredMessage message_of(const db::Row& row) {
     return {row[0].value_or(""), row[1].value_or(""), number(row[2]), row[3].value_or(""), number(row[4])};
 }
 
+constexpr const char* message_insert =
+    "INSERT INTO osc_messages (id, conversation_id, user_id, message, timestamp) VALUES (?, ?, ?, ?, ?)";
+
+std::vector<db::Param> message_values(const StoredMessage& m, const std::string& text) {
+    return {m.id, m.conversation_id, m.user_id, text, m.timestamp};
+}
+
 constexpr const char* message_columns = "SELECT id, conversation_id, user_id, message, timestamp FROM osc_messages ";
 
 }  // namespace
@@ -38,10 +45,7 @@ void update_conversation(db::Connection& db, const StoredConversation& c) {
 }
 
 void insert_message(db::Connection& db, const StoredMessage& m) {
-    auto insert = [&](const std::string& text) {
-        db.execute("INSERT INTO osc_messages (id, conversation_id, user_id, message, timestamp) VALUES (?, ?, ?, ?, ?)",
-                   {m.id, m.conversation_id, m.user_id, text, m.timestamp});
-    };
+    auto insert = [&](const std::string& text) { db.execute(message_insert, message_values(m, text)); };
     try {
         insert(m.message);
     } catch (const db::Error& e) {
@@ -49,6 +53,10 @@ void insert_message(db::Connection& db, const StoredMessage& m) {
         if (e.code() != ER_TRUNCATED_WRONG_VALUE_FOR_FIELD || !text::has_supplementary(m.message)) throw;
         insert(text::replace_supplementary(m.message));
     }
+}
+
+std::string insert_message_script(db::Connection& db, const StoredMessage& message) {
+    return db.bind(message_insert, message_values(message, message.message)) + ";";
 }
 
 std::optional<StoredMessage> latest_message(db::Connection& db, const std::string& conversation_id) {

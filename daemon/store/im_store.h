@@ -35,6 +35,8 @@ struct StoredMessage {
 };
 
 void insert_message(db::Connection& db, const StoredMessage& message);
+// insert_message as a script statement (see persist_message_script).
+std::string insert_message_script(db::Connection& db, const StoredMessage& message);
 std::optional<StoredMessage> latest_message(db::Connection& db, const std::string& conversation_id);
 // Up to `limit` messages older than `older_than` (all when absent), newest first.
 std::vector<StoredMessage> message_history(db::Connection& db, const std::string& conversation_id,

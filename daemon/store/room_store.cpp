@@ -35,6 +35,25 @@ void move_to_sessions(db::Connection& db, const std::vector<db::Row>& rows, std:
     }
 }
 
+std::string seq_insert_sql(const std::string& table) { return "INSERT INTO " + table + "_seq (sequence) VALUES (NULL)"; }
+std::string seq_delete_sql(const std::string& table, const std::string& id) {
+    return "DELETE FROM " + table + "_seq WHERE sequence < " + id;
+}
+
+// The chatroom_history INSERT with `id` as the SQL of its hist_id; the other values are bound.
+std::string history_insert_sql(const RoomSchema& schema, const std::string& id) {
+    return schema.history_sub_room
+               ? "INSERT INTO chatroom_history (hist_id, room_id, message, timestamp, sub_room) VALUES (" + id +
+                     ", ?, ?, ?, ?)"
+               : "INSERT INTO chatroom_history (hist_id, room_id, message, timestamp) VALUES (" + id + ", ?, ?, ?)";
+}
+
+std::vector<db::Param> history_values(const RoomSchema& schema, std::int64_t room_id, std::int64_t sub_room,
+                                      const std::string& json, std::int64_t timestamp_s) {
+    if (schema.history_sub_room) return {room_id, json, timestamp_s, sub_room};
+    return {room_id, json, timestamp_s};
+}
+
 }  // namespace
 
 RoomSchema detect_room_schema(db::Connection& db) {
@@ -42,9 +61,9 @@ RoomSchema detect_room_schema(db::Connection& db) {
 }
 
 std::int64_t next_id(db::Connection& db, const std::string& table) {
-    db.execute("INSERT INTO " + table + "_seq (sequence) VALUES (NULL)");
+    db.execute(seq_insert_sql(table));
     auto id = static_cast<std::int64_t>(db.last_insert_id());
-    db.execute("DELETE FROM " + table + "_seq WHERE sequence < ?", {id});
+    db.execute(seq_delete_sql(table, std::to_string(id)));
     return id;
 }
 
@@ -82,6 +101,14 @@ void disconnect_user(db::Connection& db, std::int64_t user_id, const std::vector
     db.execute("DELETE FROM chatroom_users WHERE user_id = ? AND room_id IN (" + rooms + ")", {user_id});
 }
 
+std::string persist_message_script(db::Connection& db, const RoomSchema& schema, std::int64_t room_id,
+                                   std::int64_t sub_room, const std::string& json, std::int64_t timestamp_s) {
+    const std::string table = "chatroom_history";
+    const std::string id = "@ilchat_hist_id";
+    return seq_insert_sql(table) + ";SET " + id + " = LAST_INSERT_ID();" + seq_delete_sql(table, id) + ";" +
+           db.bind(history_insert_sql(schema, id), history_values(schema, room_id, sub_room, json, timestamp_s)) + ";";
+}
+
 bool message_stored(db::Connection& db, std::int64_t room_id, const std::string& json, std::int64_t timestamp_s) {
     // D13: it may have been stored with its emoji replaced.
     const std::string stored_as = text::replace_supplementary(json);
@@ -92,15 +119,9 @@ bool message_stored(db::Connection& db, std::int64_t room_id, const std::string&
 
 void persist_message(db::Connection& db, const RoomSchema& schema, std::int64_t room_id, std::int64_t sub_room,
                      const std::string& json, std::int64_t timestamp_s) {
-    const std::int64_t id = next_id(db, "chatroom_history");
+    const std::string id = std::to_string(next_id(db, "chatroom_history"));
     auto insert = [&](const std::string& message) {
-        if (schema.history_sub_room)
-            db.execute("INSERT INTO chatroom_history (hist_id, room_id, message, timestamp, sub_room) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       {id, room_id, message, timestamp_s, sub_room});
-        else
-            db.execute("INSERT INTO chatroom_history (hist_id, room_id, message, timestamp) VALUES (?, ?, ?, ?)",
-                       {id, room_id, message, timestamp_s});
+        db.execute(history_insert_sql(schema, id), history_values(schema, room_id, sub_room, message, timestamp_s));
     };
     try {
         insert(json);

@@ -40,6 +40,11 @@ void disconnect_all_users(db::Connection& db, const RoomSchema& schema, std::int
 void disconnect_user(db::Connection& db, std::int64_t user_id, const std::vector<std::int64_t>& room_ids,
                      std::int64_t now_s);
 
+// The statements of persist_message as one script (one round trip among many): the sequence
+// emulation in SQL variables. Without the D13 fallback: a failing script is redone one by one.
+std::string persist_message_script(db::Connection& db, const RoomSchema& schema, std::int64_t room_id,
+                                   std::int64_t sub_room, const std::string& json, std::int64_t timestamp_s);
+
 // Whether chatroom_history already holds this message (the object as sent carries its sender and
 // millisecond time, so equal text in the same room and second is the same message).
 bool message_stored(db::Connection& db, std::int64_t room_id, const std::string& json, std::int64_t timestamp_s);

@@ -147,6 +147,13 @@ void apply(db::Connection& db, const RoomSchema& schema, const WriteRecord& reco
     std::visit([&](const auto& r) { apply_one(db, schema, r, replay); }, record);
 }
 
+std::optional<std::string> script_of(db::Connection& db, const RoomSchema& schema, const WriteRecord& record) {
+    if (const auto* m = std::get_if<RoomMessageWrite>(&record))
+        return persist_message_script(db, schema, m->room_id, m->sub_room, m->json, m->timestamp_s);
+    if (const auto* m = std::get_if<ImMessageWrite>(&record)) return insert_message_script(db, m->message);
+    return std::nullopt;
+}
+
 std::string encode(const WriteRecord& record) {
     rapidjson::StringBuffer buffer;
     Writer w(buffer);

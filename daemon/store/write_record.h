@@ -57,6 +57,10 @@ using WriteRecord =
 // already there is left alone, so each record lands exactly once.
 void apply(db::Connection& db, const RoomSchema& schema, const WriteRecord& record, bool replay);
 
+// The hot records (chat messages) as SQL text to run with others in one round trip; nullopt for
+// the rest, which run through apply. Never for a replay: it would not check what is there.
+std::optional<std::string> script_of(db::Connection& db, const RoomSchema& schema, const WriteRecord& record);
+
 // One line of JSON (no newline); decode gives nullopt for a line that is not a record.
 std::string encode(const WriteRecord& record);
 std::optional<WriteRecord> decode(std::string_view line);
