@@ -1,6 +1,7 @@
 #include "daemon/store/room_store.h"
 
 #include <charconv>
+#include <utility>
 #include <mysqld_error.h>
 
 #include "common/text/utf8.h"
@@ -24,20 +25,31 @@ std::string in_list(const std::vector<std::int64_t>& ids) {
     return list;
 }
 
-// chatroom_users rows become chatroom_sessions rows: the session ended at `now_s`.
-void move_to_sessions(db::Connection& db, const std::vector<db::Row>& rows, std::int64_t now_s) {
-    for (const auto& row : rows) {
-        // room_id, user_id, userdata, connected
-        db.execute("INSERT INTO chatroom_sessions (sess_id, room_id, user_id, userdata, connected, disconnected) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
-                   {next_id(db, "chatroom_sessions"), to_int(row[0]), to_int(row[1]),
-                    row[2] ? db::Param(*row[2]) : db::Param(nullptr), to_int(row[3]), now_s});
-    }
-}
-
 std::string seq_insert_sql(const std::string& table) { return "INSERT INTO " + table + "_seq (sequence) VALUES (NULL)"; }
 std::string seq_delete_sql(const std::string& table, const std::string& id) {
     return "DELETE FROM " + table + "_seq WHERE sequence < " + id;
+}
+
+// The statements that take the next id of ILIAS's sequence emulation into the SQL variable `id`.
+std::string next_id_script(const std::string& table, const std::string& id) {
+    return seq_insert_sql(table) + ";SET " + id + " = LAST_INSERT_ID();" + seq_delete_sql(table, id) + ";";
+}
+
+// chatroom_users rows become chatroom_sessions rows: the session ended at `now_s`. A shutdown
+// moves every user at once, so the rows go in scripts, hundreds to a round trip.
+void move_to_sessions(db::Connection& db, const std::vector<db::Row>& rows, std::int64_t now_s) {
+    constexpr std::size_t rows_per_script = 500;
+    const std::string id = "@ilchat_sess_id";
+    std::string script;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const auto& row = rows[i];  // room_id, user_id, userdata, connected
+        script += next_id_script("chatroom_sessions", id) +
+                  db.bind("INSERT INTO chatroom_sessions (sess_id, room_id, user_id, userdata, connected, disconnected) "
+                          "VALUES (" + id + ", ?, ?, ?, ?, ?);",
+                          {to_int(row[0]), to_int(row[1]), row[2] ? db::Param(*row[2]) : db::Param(nullptr),
+                           to_int(row[3]), now_s});
+        if ((i + 1) % rows_per_script == 0 || i + 1 == rows.size()) db.execute_script(std::exchange(script, {}));
+    }
 }
 
 // The chatroom_history INSERT with `id` as the SQL of its hist_id; the other values are bound.
@@ -103,10 +115,8 @@ void disconnect_user(db::Connection& db, std::int64_t user_id, const std::vector
 
 std::string persist_message_script(db::Connection& db, const RoomSchema& schema, std::int64_t room_id,
                                    std::int64_t sub_room, const std::string& json, std::int64_t timestamp_s) {
-    const std::string table = "chatroom_history";
     const std::string id = "@ilchat_hist_id";
-    return seq_insert_sql(table) + ";SET " + id + " = LAST_INSERT_ID();" + seq_delete_sql(table, id) + ";" +
-           db.bind(history_insert_sql(schema, id), history_values(schema, room_id, sub_room, json, timestamp_s)) + ";";
+    return next_id_script("chatroom_history", id) + db.bind(history_insert_sql(schema, id), history_values(schema, room_id, sub_room, json, timestamp_s)) + ";";
 }
 
 bool message_stored(db::Connection& db, std::int64_t room_id, const std::string& json, std::int64_t timestamp_s) {
