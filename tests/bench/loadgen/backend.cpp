@@ -13,7 +13,7 @@
 
 #include "tests/bench/loadgen/base64.h"
 #include "tests/bench/loadgen/clock.h"
-#include "tests/bench/loadgen/socket_fd.h"
+#include "common/fs/unique_fd.h"
 #include "tests/bench/loadgen/source_addresses.h"
 
 namespace ilchat::loadgen {
@@ -52,7 +52,7 @@ Backend::Backend(const Options& options) : options_(options) {
 
 Backend::Answer Backend::get(const std::string& route, std::size_t source) const {
     Answer answer;
-    const SocketFd fd(::socket(server_.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const fs::UniqueFd fd(::socket(server_.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd) {
         answer.problem = errno_text("socket");
         return answer;

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "tests/bench/loadgen/socket_fd.h"
+#include "common/fs/unique_fd.h"
 
 namespace ilchat::loadgen {
 
@@ -94,7 +94,7 @@ std::string check_bindable(const std::string& address) {
     sockaddr_storage storage;
     const socklen_t length = to_sockaddr(address, 0, storage);
     if (length == 0) return "not an address";
-    const SocketFd fd(::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const fs::UniqueFd fd(::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd) return std::strerror(errno);
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) return std::strerror(errno);
     return {};
