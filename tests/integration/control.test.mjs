@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import {
-  admin, createDatabase, eventually, freePort, metricsPortOf, sql, startDaemon, tempDir, writeConfig,
+  admin, createDatabase, eventually, freePort, metricsPortOf, seriesValue, sql, startDaemon, tempDir, writeConfig,
 } from './harness.mjs';
 
 const database = 'ilias_it_control';
@@ -305,10 +305,6 @@ describe('metrics and health', () => {
     try {
       const metricsPort = metricsPortOf(daemon);
       const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      const value = (text, series) => {
-        const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-        return line === undefined ? undefined : Number(line.slice(series.length + 1));
-      };
       const before = await scrape();
       for (const family of ['ilchatd_connections', 'ilchatd_handshakes_total', 'ilchatd_handshake_failures_total',
         'ilchatd_disconnects_total', 'ilchatd_messages_received_total', 'ilchatd_messages_sent_total',
@@ -319,7 +315,7 @@ describe('metrics and health', () => {
         'process_resident_memory_bytes', 'process_cpu_seconds_total', 'process_open_fds']) {
         assert.match(before, new RegExp(`^# TYPE ${family} `, 'm'), family);
       }
-      assert.equal(value(before, 'ilchatd_db_up{namespace="ilias"}'), 1);
+      assert.equal(seriesValue(before, 'ilchatd_db_up{namespace="ilias"}'), 1);
 
       const auth = `Basic ${Buffer.from('key-0:secret-0').toString('base64')}`;
       await fetch(`http://127.0.0.1:${port}/backend/Connect/ilias/1/6`, { headers: { Authorization: auth } });
@@ -336,23 +332,23 @@ describe('metrics and health', () => {
 
       await eventually(async () => {
         const after = await scrape();
-        assert.equal(value(after, 'ilchatd_handshakes_total{transport="websocket"}'), 1);
-        assert.equal(value(after, 'ilchatd_handshake_failures_total{reason="unsupported_protocol_version"}'), 1);
-        assert.equal(value(after, 'ilchatd_backend_requests_total{result="ok",route="Connect"}'), 1);
-        assert.equal(value(after, 'ilchatd_messages_received_total{namespace="/ilias"}'), 3);
-        assert.ok(value(after, 'ilchatd_messages_sent_total{namespace="/ilias"}') >= 4);  // loggedIn, entered, userlist, notice
-        assert.ok(value(after, 'ilchatd_bytes_sent_total') > 100);
-        assert.equal(value(after, 'ilchatd_ignored_events_total{namespace="/ilias",reason="not_in_room"}'), 1);
-        assert.equal(value(after, 'ilchatd_admin_commands_total{result="ok"}'), 1);
-        assert.equal(value(after, 'ilchatd_config_reloads_total{result="success"}'), 1);
-        assert.equal(value(after, 'ilchatd_connections{namespace="/ilias",transport="websocket"}'), 1);
-        assert.equal(value(after, 'ilchatd_rooms{namespace="/ilias"}'), 3);
+        assert.equal(seriesValue(after, 'ilchatd_handshakes_total{transport="websocket"}'), 1);
+        assert.equal(seriesValue(after, 'ilchatd_handshake_failures_total{reason="unsupported_protocol_version"}'), 1);
+        assert.equal(seriesValue(after, 'ilchatd_backend_requests_total{result="ok",route="Connect"}'), 1);
+        assert.equal(seriesValue(after, 'ilchatd_messages_received_total{namespace="/ilias"}'), 3);
+        assert.ok(seriesValue(after, 'ilchatd_messages_sent_total{namespace="/ilias"}') >= 4);  // loggedIn, entered, userlist, notice
+        assert.ok(seriesValue(after, 'ilchatd_bytes_sent_total') > 100);
+        assert.equal(seriesValue(after, 'ilchatd_ignored_events_total{namespace="/ilias",reason="not_in_room"}'), 1);
+        assert.equal(seriesValue(after, 'ilchatd_admin_commands_total{result="ok"}'), 1);
+        assert.equal(seriesValue(after, 'ilchatd_config_reloads_total{result="success"}'), 1);
+        assert.equal(seriesValue(after, 'ilchatd_connections{namespace="/ilias",transport="websocket"}'), 1);
+        assert.equal(seriesValue(after, 'ilchatd_rooms{namespace="/ilias"}'), 3);
       }, { timeoutMs: 8000, intervalMs: 200 });
       socket.disconnect();
       await eventually(async () => {
         const text = await scrape();
-        const closed = (value(text, 'ilchatd_disconnects_total{reason="client_close"}') ?? 0)
-          + (value(text, 'ilchatd_disconnects_total{reason="transport_close"}') ?? 0);
+        const closed = (seriesValue(text, 'ilchatd_disconnects_total{reason="client_close"}') ?? 0)
+          + (seriesValue(text, 'ilchatd_disconnects_total{reason="transport_close"}') ?? 0);
         assert.equal(closed, 1);
       });
 

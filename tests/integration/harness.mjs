@@ -235,11 +235,15 @@ export function admin(socketPath, request) {
   });
 }
 
-// The value of one series (`name{labels}`) on a /metrics page, or undefined.
-export async function scrape(metricsPort, series) {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+// The value of one series (`name{labels}`) in a /metrics page's text, or undefined.
+export function seriesValue(text, series) {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+// The same, scraped now.
+export async function scrape(metricsPort, series) {
+  return seriesValue(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), series);
 }
 
 // The port of /metrics that a daemon started with metrics_address 127.0.0.1:0 logged.
