@@ -38,6 +38,11 @@ net::eio::Settings engineio_settings(const config::ServerConfig& server, ops::Me
     return settings;
 }
 
+// A worker job: whoever is still in chatroom_users moves to chatroom_sessions now (spec 1.3).
+void leave_all_users(db::Connection& db) {
+    store::disconnect_all_users(db, store::detect_room_schema(db), static_cast<std::int64_t>(std::time(nullptr)));
+}
+
 // The keys of a settings table whose values differ and that only a restart applies; those keep
 // their running values in `fresh`.
 template <class Config>
@@ -181,9 +186,7 @@ void Daemon::remove_client(const std::string& name) {
     found->im.reset();
     socketio_.remove_namespace("/" + name);
     socketio_.remove_namespace("/" + name + "-im");
-    found->worker->when_connected([](db::Connection& db) {
-        store::disconnect_all_users(db, store::detect_room_schema(db), static_cast<std::int64_t>(std::time(nullptr)));
-    });
+    found->worker->when_connected(leave_all_users);
     retiring_.emplace_back([worker = std::move(found->worker)]() mutable { worker.reset(); });
     clients_.erase(found);
     degraded_.erase(name);
@@ -335,9 +338,7 @@ void Daemon::run() {
         c.im.reset();
         // After what is queued, users still in chatroom_users move to chatroom_sessions (spec
         // 1.3); for a database that stays away, the next start-up does it.
-        c.worker->when_connected([](db::Connection& db) {
-            store::disconnect_all_users(db, store::detect_room_schema(db), static_cast<std::int64_t>(std::time(nullptr)));
-        });
+        c.worker->when_connected(leave_all_users);
     }
     // Every worker gets the same deadline at once rather than one grace after another; what a
     // database that is away does not take stays in the spool. The margin leaves time to log.
