@@ -15,10 +15,10 @@ DatabaseWorker::DatabaseWorker(std::string name, db::Endpoint endpoint, WorkerOp
     if (!options_.spool_path.empty()) {
         try {
             spool_.emplace(options_.spool_path);
-            spooled_ = spool_->pending();
-            earlier_run_lines_ = spooled_;
-            if (spooled_ > 0)
-                spdlog::info("Spool {}: {} writes of an earlier run are stored first", spool_->path(), spooled_);
+            earlier_run_lines_ = spool_->pending();
+            if (earlier_run_lines_ > 0)
+                spdlog::info("Spool {}: {} writes of an earlier run are stored first", spool_->path(),
+                             earlier_run_lines_);
         } catch (const std::exception& e) {
             // Chat works without a spool; only a long outage then costs memory (and a crash, data).
             spdlog::warn("{}; writes for {} wait in memory while the database is away", e.what(), name_);
@@ -28,8 +28,9 @@ DatabaseWorker::DatabaseWorker(std::string name, db::Endpoint endpoint, WorkerOp
     set_up(options_.connected_at_start);
     {
         std::lock_guard lock(mutex_);
-        update_gauges();
+        update_queue_gauge();
     }
+    update_spool_gauge();
     thread_ = std::thread([this] { run(); });
 }
 
@@ -66,10 +67,12 @@ void DatabaseWorker::set_up(bool up) {
     if (options_.metrics) options_.metrics->db_up(name_).Set(up ? 1 : 0);
 }
 
-void DatabaseWorker::update_gauges() {
-    if (!options_.metrics) return;
-    options_.metrics->db_write_queue_depth(name_).Set(static_cast<double>(queued_writes_));
-    options_.metrics->spooled_messages(name_).Set(static_cast<double>(spooled_));
+void DatabaseWorker::update_queue_gauge() {
+    if (options_.metrics) options_.metrics->db_write_queue_depth(name_).Set(static_cast<double>(queued_writes_));
+}
+
+void DatabaseWorker::update_spool_gauge() {
+    if (options_.metrics) options_.metrics->spooled_messages(name_).Set(static_cast<double>(spooled()));
 }
 
 void DatabaseWorker::write(WriteRecord record) { post({Kind::write, std::move(record), {}, {}, false}); }
@@ -84,7 +87,7 @@ void DatabaseWorker::post(Queued queued) {
         if (queued.kind == Kind::write) ++queued_writes_;
         if (queued.kind == Kind::read) ++queued_reads_;
         jobs_.push_back(std::move(queued));
-        update_gauges();
+        update_queue_gauge();
     }
     wake_.notify_one();
 }
@@ -134,9 +137,9 @@ void DatabaseWorker::run() {
     }
 
     std::lock_guard lock(mutex_);
-    if (spooled_ > 0)
+    if (spooled() > 0)
         spdlog::warn("Database for {} away at shutdown: {} writes stay in the spool {} for the next start", name_,
-                     spooled_, spool_->path());
+                     spooled(), spool_->path());
     if (queued_writes_ > 0)
         spdlog::error("Database for {} away at shutdown: {} writes not stored", name_, queued_writes_);
     for (auto& job : jobs_)
@@ -167,7 +170,7 @@ DatabaseWorker::Taken DatabaseWorker::take() {
         jobs_.pop_front();
         --queued_writes_;
     }
-    update_gauges();
+    update_queue_gauge();
     return taken;
 }
 
@@ -176,7 +179,7 @@ void DatabaseWorker::requeue_front(std::vector<WriteRecord> records) {
     for (auto it = records.rbegin(); it != records.rend(); ++it)
         jobs_.push_front({Kind::write, std::move(*it), {}, {}, true});
     queued_writes_ += records.size();
-    update_gauges();
+    update_queue_gauge();
 }
 
 bool DatabaseWorker::store_fast(db::Connection& db, const std::vector<WriteRecord>& records) {
@@ -245,10 +248,11 @@ bool DatabaseWorker::spool(const std::vector<WriteRecord>& records, bool uncerta
         spool_failing_ = true;
         return false;
     }
-    std::lock_guard lock(mutex_);
-    spool_failing_ = false;
-    spooled_ = spool_->pending();
-    update_gauges();
+    {
+        std::lock_guard lock(mutex_);
+        spool_failing_ = false;
+    }
+    update_spool_gauge();
     return true;
 }
 
@@ -274,9 +278,7 @@ void DatabaseWorker::drain_spool() {
         // Everything in it is stored; replaying it again later only finds the rows there.
         spdlog::error("{}", e.what());
     }
-    std::lock_guard lock(mutex_);
-    spooled_ = spool_->pending();
-    update_gauges();
+    update_spool_gauge();
 }
 
 void DatabaseWorker::run_read(Queued& read) {
@@ -345,7 +347,7 @@ std::vector<WriteRecord> DatabaseWorker::take_queued_writes(bool& replay) {
     }
     jobs_.erase(others_end, jobs_.end());
     queued_writes_ = 0;
-    update_gauges();
+    update_queue_gauge();
     return writes;
 }
 
@@ -372,7 +374,7 @@ bool DatabaseWorker::wait_for_database() {
                 if (outage_reported_) {
                     std::lock_guard lock(mutex_);
                     spdlog::info("Database for {} is back; {} writes waiting are stored now", name_,
-                                 spooled_ + queued_writes_);
+                                 spooled() + queued_writes_);
                 }
                 outage_reported_ = false;
                 return true;

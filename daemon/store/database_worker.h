@@ -106,7 +106,9 @@ private:
     void requeue_front(std::vector<WriteRecord> records);
     db::Connection& connection();
     void refuse_queued_reads();
-    void update_gauges();  // with mutex_ held
+    void update_queue_gauge();  // with mutex_ held
+    void update_spool_gauge();  // worker thread, like everything that touches spool_
+    std::size_t spooled() const { return spool_ ? spool_->pending() : 0; }
 
     static constexpr std::size_t max_batch = 500;
     static constexpr std::chrono::milliseconds first_backoff{100};
@@ -133,7 +135,6 @@ private:
     std::size_t queued_reads_ = 0;
     bool spool_failing_ = false;    // the last append failed (disk full): writes wait in memory
     bool outage_reported_ = false;  // worker thread
-    std::size_t spooled_ = 0;  // mirror of spool_->pending() for the gauges
     bool stopping_ = false;
     std::chrono::steady_clock::time_point give_up_at_;  // set when stopping
     std::thread thread_;
