@@ -25,6 +25,30 @@ std::string replace_supplementary(std::string_view utf8, char replacement) {
     return out;
 }
 
+std::size_t utf16_length(std::string_view utf8) {
+    std::size_t units = 0;
+    for (char c : utf8) {
+        const auto byte = static_cast<unsigned char>(c);
+        if ((byte & 0xC0) != 0x80) units += starts_supplementary(byte) ? 2 : 1;  // continuation bytes add nothing
+    }
+    return units;
+}
+
+std::optional<std::size_t> utf16_prefix_bytes(std::string_view utf8, std::size_t units) {
+    std::size_t i = 0;
+    while (units > 0) {
+        if (i >= utf8.size()) return std::nullopt;
+        const auto lead = static_cast<unsigned char>(utf8[i]);
+        const std::size_t width = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : 4;
+        const std::size_t counts = width == 4 ? 2 : 1;
+        if (counts > units) return std::nullopt;
+        units -= counts;
+        i += width;
+    }
+    if (i > utf8.size()) return std::nullopt;
+    return i;
+}
+
 bool has_supplementary(std::string_view utf8) {
     for (char c : utf8)
         if (starts_supplementary(static_cast<unsigned char>(c))) return true;

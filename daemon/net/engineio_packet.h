@@ -6,9 +6,12 @@
 #include <string_view>
 #include <vector>
 
-// Engine.IO v4 packet codec (spec clients-and-wire.md 4.1, 4.3). Pure string work: the transports
-// (polling, websocket) decide which of these forms goes on the wire.
+// Engine.IO packet codecs of both protocol generations (clients-and-wire.md 4.1-4.3). Pure string
+// work: the transports (polling, websocket) decide which of these forms goes on the wire.
 namespace ilchat::net::eio {
+
+// Engine.IO 4 (socket.io 3/4, ILIAS >= 8) and Engine.IO 3 (socket.io 1/2, ILIAS 5.3 to 7).
+enum class Protocol { v3 = 3, v4 = 4 };
 
 enum class PacketType : char { open = '0', close = '1', ping = '2', pong = '3', message = '4', upgrade = '5', noop = '6' };
 
@@ -47,5 +50,39 @@ Packet binary_message(std::string_view bytes);
 // 4) and only alphabet characters; stray bits in the last character are ignored, as Node does.
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
+
+// Engine.IO 3: polling payloads are length-framed ("<length>:<record>", the length in UTF-16 code
+// units as JavaScript counts it), a binary record is 'b' + type digit + base64, websocket binary
+// frames start with the packet type as a byte, and browsers without CORS fall back to JSONP.
+namespace v3 {
+
+std::string encode_text(const Packet& packet);
+std::optional<Packet> decode_text(std::string_view record);
+
+// Appends one record to a text payload.
+void append_record(std::string& payload, std::string_view record);
+// A text payload; empty records are skipped and every record must decode. nullopt for anything
+// engine.io 3 calls a parser error: a length that is not digits, runs past the body or ends inside
+// a surrogate pair, digits without a record, an empty body.
+std::optional<std::vector<Packet>> decode_payload(std::string_view body);
+
+// The application/octet-stream payload of XHR2 clients: per record a 0 (text) or 1 (binary) byte,
+// the decimal digits of its length as byte values, 0xFF, then the record (text in UTF-8 bytes;
+// binary as the type byte and the data).
+void append_binary_record(std::string& payload, std::string_view text_record);
+void append_binary_record(std::string& payload, const Packet& binary_packet);
+std::optional<std::vector<Packet>> decode_binary_payload(std::string_view body);
+
+// A websocket binary frame: the type byte (4 for a message) followed by the data.
+std::string binary_frame(std::string_view data);
+std::optional<Packet> decode_binary_frame(std::string_view frame);
+
+// JSONP polling: the GET answer is a script calling ___eio[index] with the payload as a string;
+// POSTs are forms whose field d holds the payload with its newlines escaped.
+std::string jsonp_script(std::string_view index, std::string_view payload);
+std::optional<std::string> jsonp_form_payload(std::string_view form_body);
+bool valid_jsonp_index(std::string_view index);
+
+}  // namespace v3
 
 }  // namespace ilchat::net::eio

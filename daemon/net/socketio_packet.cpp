@@ -106,15 +106,24 @@ std::optional<std::size_t> read_decimal(std::string_view text, std::uint64_t& va
 }
 
 // Empty when the payload suits the packet type, else why not.
-std::string payload_error(PacketType type, std::string_view payload) {
+std::string payload_error(PacketType type, std::string_view payload, Revision revision) {
     if (payload.empty()) {
         const bool needs_payload = type == PacketType::event || type == PacketType::binary_event;
         return needs_payload ? "EVENT without payload" : "";
     }
-    if (type == PacketType::disconnect) return "DISCONNECT must not have a payload";
+    if (type == PacketType::disconnect && revision == Revision::v5) return "DISCONNECT must not have a payload";
 
     PayloadShape shape;
     if (auto json_error = scan_json(payload, shape)) return *json_error;
+
+    if (revision == Revision::v4) {
+        // socket.io-parser 3: every payload is an array, except an ERROR's.
+        if (type == PacketType::connect_error) return "";
+        if (shape.top != JsonKind::array) return "payload must be an array";
+        if (type != PacketType::event && type != PacketType::binary_event) return "";
+        const bool named = shape.first_element == JsonKind::string || shape.first_element == JsonKind::number;
+        return named ? "" : "EVENT payload must start with the event name";
+    }
 
     switch (type) {
     case PacketType::connect:
@@ -164,7 +173,7 @@ std::string encode(const Packet& packet) {
     return text;
 }
 
-Decoded decode(std::string_view text) {
+Decoded decode(std::string_view text, Revision revision) {
     if (text.empty()) return failure("empty packet");
     const char type_char = text.front();
     if (type_char < '0' || type_char > '6') return failure(std::string("unknown packet type '") + type_char + "'");
@@ -198,7 +207,7 @@ Decoded decode(std::string_view text) {
         text.remove_prefix(*id_digits);
     }
 
-    if (auto error = payload_error(packet.type, text); !error.empty()) return failure(std::move(error));
+    if (auto error = payload_error(packet.type, text, revision); !error.empty()) return failure(std::move(error));
     packet.payload = std::string(text);
     return Decoded{std::move(packet), {}};
 }

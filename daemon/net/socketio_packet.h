@@ -7,11 +7,15 @@
 #include <string_view>
 #include <vector>
 
-// Socket.IO protocol revision 5 packet codec (spec clients-and-wire.md 4.5), string form as carried
-// in Engine.IO message packets. Payloads stay JSON text: the codec validates their shape but leaves
+// Socket.IO packet codec of protocol revisions 4 and 5 (clients-and-wire.md 4.5), string form as
+// carried in Engine.IO message packets; both share the encoding and differ in what they accept. Payloads stay JSON text: the codec validates their shape but leaves
 // interpreting them to the namespace handlers.
 namespace ilchat::net::sio {
 
+// Revision 5 (socket.io 3/4) rides on Engine.IO 4, revision 4 (socket.io 1/2) on Engine.IO 3.
+enum class Revision { v4 = 4, v5 = 5 };
+
+// Type 4 is ERROR in revision 4 and CONNECT_ERROR in revision 5.
 enum class PacketType : int { connect = 0, disconnect = 1, event = 2, ack = 3, connect_error = 4, binary_event = 5, binary_ack = 6 };
 
 struct Packet {
@@ -52,7 +56,9 @@ struct Decoded {
 // needs a payload (an event without a name cannot be dispatched); type, count and ack id must be
 // plain decimal digits (JavaScript's Number() also takes blanks); an ack id must fit 64 bits; the
 // payload must be valid UTF-8.
-Decoded decode(std::string_view text);
+// Revision 4 (socket.io-parser 3) accepts any payload that is a JSON array, except for ERROR whose
+// payload may be any JSON value; an EVENT still needs its name first.
+Decoded decode(std::string_view text, Revision revision = Revision::v5);
 
 // Collects the binary attachments (binary Engine.IO messages) that follow a BINARY_EVENT /
 // BINARY_ACK header. One per Socket.IO connection, as a client sends a packet's attachments

@@ -281,6 +281,28 @@ TEST_CASE("sio: payload shape errors per packet type", "[sio]") {
     CHECK(error_of(R"(4/chat,-1)") == "CONNECT_ERROR payload must be a string or an object");
 }
 
+TEST_CASE("sio rev 4: every payload is an array except an ERROR's", "[sio]") {
+    auto rev4 = [](std::string_view text) { return decode(text, Revision::v4); };
+    CHECK(rev4("0/chat,").packet);
+    CHECK(rev4("0/chat?token=x,").packet->nsp == "/chat?token=x");  // the server strips the query
+    CHECK(rev4("0/chat,[]").packet);
+    CHECK(rev4("0/chat,{}").error == "payload must be an array");
+    CHECK(rev4("1/chat,").packet);
+    CHECK(rev4("1/chat,[]").packet);
+    CHECK(rev4(R"(1/chat,"bye")").error == "payload must be an array");
+    CHECK(rev4(R"(2/chat,["message",{"content":"Hi"},1,0])").packet);
+    CHECK(rev4(R"(2["connect"])").packet);  // socket.io 2 had no reserved names
+    CHECK(rev4("2[]").error == "EVENT payload must start with the event name");
+    CHECK(rev4(R"(2{"a":1})").error == "payload must be an array");
+    CHECK(rev4("2/chat,").error == "EVENT without payload");
+    CHECK(rev4(R"(3/chat,1["x"])").packet);
+    CHECK(rev4(R"(3/chat,1{})").error == "payload must be an array");
+    CHECK(rev4(R"(4/chat,"Invalid namespace")").packet);
+    CHECK(rev4(R"(4/chat,true)").packet);
+    CHECK(rev4(R"(51-/chat,["x",{"_placeholder":true,"num":0}])").packet->attachment_count == 1);
+    CHECK_FALSE(rev4(R"(2["x")").packet);
+}
+
 TEST_CASE("sio: reserved event names are refused, also when escaped", "[sio]") {
     for (const char* name : {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}) {
         INFO(name);
