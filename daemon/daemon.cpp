@@ -30,7 +30,8 @@ net::eio::Settings engineio_settings(const config::ServerConfig& server, ops::Me
     net::eio::Settings settings;
     settings.metrics = &metrics;
     settings.ping_interval = std::chrono::milliseconds(server.ping_interval);
-    settings.ping_timeout = std::chrono::milliseconds(server.ping_timeout);
+    settings.ping_timeout = std::chrono::milliseconds(config::ping_timeout(server));
+    settings.legacy_ping_timeout = std::chrono::milliseconds(config::legacy_ping_timeout(server));
     settings.upgrade_timeout = std::chrono::milliseconds(server.upgrade_timeout);
     settings.max_payload = static_cast<std::size_t>(server.max_payload);
     settings.max_queued_packets = static_cast<std::size_t>(server.send_queue_max_packets);

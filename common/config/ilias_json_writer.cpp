@@ -32,6 +32,7 @@ std::string write(std::span<const Setting<Config>> table, const Config& config) 
     rapidjson::Document doc(rapidjson::kObjectType);
     auto& a = doc.GetAllocator();
     for (const auto& setting : table) {
+        if (is_unset(setting, config)) continue;
         rapidjson::Value* parent = &doc;
         std::string_view path = setting.key;
         for (auto dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.')) {

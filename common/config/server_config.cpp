@@ -42,9 +42,11 @@ const auto table = std::to_array<Setting<ServerConfig>>({
     {"deletion_time", &ServerConfig::deletion_time, {K::time_of_day}, Reload::live,
      "local time of day of the deletion job, HH:MM", false, false, deletion_matters},
     {"ping_interval", &ServerConfig::ping_interval, {K::integer, 100, 3600000}, Reload::live,
-     "Engine.IO: milliseconds between the server's pings"},
+     "Engine.IO: milliseconds between the server's pings (Engine.IO 4) or the client's pings (Engine.IO 3)"},
     {"ping_timeout", &ServerConfig::ping_timeout, {K::integer, 100, 3600000}, Reload::live,
-     "Engine.IO: milliseconds to wait for the pong before closing the session"},
+     "Engine.IO: milliseconds to wait for the pong before closing the session; Engine.IO 3 sessions are closed "
+     "after ping_interval + ping_timeout without a packet",
+     false, false, nullptr, "20000 (Engine.IO 4), 5000 (Engine.IO 3)"},
     {"max_payload", &ServerConfig::max_payload, {K::integer, 1024, 100000000}, Reload::live,
      "Engine.IO: largest polling body or websocket message a client may send, in bytes; raised by a reload, "
      "it reaches new websockets only (polling bodies after a restart)"},
@@ -111,6 +113,10 @@ ServerConfig load_server_config(const rapidjson::Value& root, const std::string&
     }
     return config;
 }
+
+int ping_timeout(const ServerConfig& config) { return config.ping_timeout ? config.ping_timeout : 20000; }
+
+int legacy_ping_timeout(const ServerConfig& config) { return config.ping_timeout ? config.ping_timeout : 5000; }
 
 std::string socket_io_path(const ServerConfig& config) { return config.sub_directory + "/socket.io"; }
 

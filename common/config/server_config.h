@@ -28,7 +28,7 @@ struct ServerConfig {
     TimeOfDay deletion_time;
     // ilchatd's own keys (absent from ILIAS-written files; the defaults are engine.io's).
     int ping_interval = 25000;
-    int ping_timeout = 20000;
+    int ping_timeout = 0;  // unset: each generation's engine.io default (legacy_ping_timeout below)
     int max_payload = 1000000;
     int connect_timeout = 45000;
     int upgrade_timeout = 10000;
@@ -49,6 +49,11 @@ struct ServerConfig {
 };
 
 std::span<const Setting<ServerConfig>> server_settings();
+
+// ping_timeout as each Engine.IO generation uses it: the configured value, or engine.io's default of
+// that generation (20000 in engine.io 4+, 5000 in engine.io 3.2+, which ILIAS 6 and 7 ship).
+int ping_timeout(const ServerConfig& config);
+int legacy_ping_timeout(const ServerConfig& config);
 
 // Loads and validates one parsed server.cfg; `file` names it in messages.
 ServerConfig load_server_config(const rapidjson::Value& root, const std::string& file, Diagnostics& diag);

@@ -34,6 +34,9 @@ struct Setting {
     // When given and false for the loaded file, a bad value is only a warning: ILIAS writes
     // deletion settings even when the deletion job is off, and the Node server ignores them then.
     bool (*matters)(const Config&) = nullptr;
+    // For a key whose absence means something other than one value (its default member then holds
+    // a value no file can give): what the key reference and `config show` say instead.
+    std::string_view when_unset = {};
 };
 
 namespace detail {
@@ -101,10 +104,17 @@ void load_settings(const rapidjson::Value& root, std::span<const Setting<Config>
     }
 }
 
+// A key with a `when_unset` meaning that the loaded file did not set (nor should a written one).
+template <class Config>
+bool is_unset(const Setting<Config>& setting, const Config& config) {
+    return !setting.when_unset.empty() && format_field(setting.field, config) == format_field(setting.field, Config{});
+}
+
 // The value as `config show` prints it: strings quoted, 0/1 switches as ILIAS writes them, and
 // secrets that are set as "********".
 template <class Config>
 std::string shown_value(const Setting<Config>& setting, const Config& config) {
+    if (is_unset(setting, config)) return std::string(setting.when_unset);
     std::string value = format_field(setting.field, config);
     if (setting.secret && !value.empty()) return "********";
     if (setting.rule.kind == Rule::Kind::switch_on_one) return value == "true" ? "1" : "0";

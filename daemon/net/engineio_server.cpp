@@ -18,13 +18,15 @@ namespace ilchat::net::eio {
 namespace {
 
 const SharedFrame ping_frame = make_frame("2");
+const SharedFrame pong_frame = make_frame("3");
 const SharedFrame noop_frame = make_frame("6");
 const SharedFrame close_frame = make_frame("1");
 const SharedFrame probe_reply = make_frame("3probe");
 
+constexpr const char* text_content = "text/plain; charset=UTF-8";
+
 // The error bodies engine.io answers with (code and message are what clients log).
-enum class ErrorCode { unknown_transport = 0, unknown_sid = 1, bad_handshake_method = 2, bad_request = 3,
-                       unsupported_protocol_version = 5 };
+enum class ErrorCode { unknown_transport = 0, unknown_sid = 1, bad_handshake_method = 2, bad_request = 3 };
 
 std::string_view failure_reason(ErrorCode code) {
     switch (code) {
@@ -32,14 +34,18 @@ std::string_view failure_reason(ErrorCode code) {
         case ErrorCode::unknown_sid: return "unknown_sid";
         case ErrorCode::bad_handshake_method: return "bad_handshake_method";
         case ErrorCode::bad_request: return "bad_request";
-        case ErrorCode::unsupported_protocol_version: return "unsupported_protocol_version";
     }
     return "other";
 }
 
-HttpResponse error_response(const HttpRequest& request, ErrorCode code, int status = 400) {
+// engine.io 3 ignored EIO altogether, so only an explicit 4 is a v4 client.
+Protocol protocol_of(const HttpRequest& request) {
+    return request.query_value("EIO") == "4" ? Protocol::v4 : Protocol::v3;
+}
+
+HttpResponse error_response(const HttpRequest& request, Protocol protocol, ErrorCode code, int status = 400) {
     static constexpr const char* messages[] = {"Transport unknown", "Session ID unknown", "Bad handshake method",
-                                               "Bad request", "Forbidden", "Unsupported protocol version"};
+                                               "Bad request"};
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
     writer.StartObject();
@@ -52,20 +58,20 @@ HttpResponse error_response(const HttpRequest& request, ErrorCode code, int stat
     response.status = status;
     response.content_type = "application/json";
     response.body = buffer.GetString();
-    response.headers = Server::cors_headers(request);
+    response.headers = Server::cors_headers(request, protocol);
     return response;
 }
 
-HttpResponse text_response(const HttpRequest& request, std::string body, std::string content_type) {
+HttpResponse text_response(const HttpRequest& request, Protocol protocol, std::string body, std::string content_type) {
     HttpResponse response;
     response.content_type = std::move(content_type);
     response.body = std::move(body);
-    response.headers = Server::cors_headers(request);
+    response.headers = Server::cors_headers(request, protocol);
     response.headers.emplace_back("cache-control", "no-store");
     return response;
 }
 
-std::string open_packet(const std::string& sid, bool websocket_only, const Settings& settings) {
+std::string open_packet(const std::string& sid, bool websocket_only, Protocol protocol, const Settings& settings) {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
     writer.StartObject();
@@ -78,17 +84,82 @@ std::string open_packet(const std::string& sid, bool websocket_only, const Setti
     writer.Key("pingInterval");
     writer.Int64(settings.ping_interval.count());
     writer.Key("pingTimeout");
-    writer.Int64(settings.ping_timeout.count());
-    writer.Key("maxPayload");
-    writer.Uint64(settings.max_payload);
+    if (protocol == Protocol::v3) {
+        writer.Int64(settings.legacy_ping_timeout.count());
+    } else {
+        writer.Int64(settings.ping_timeout.count());
+        writer.Key("maxPayload");
+        writer.Uint64(settings.max_payload);
+    }
     writer.EndObject();
     return std::string("0") + buffer.GetString();
 }
 
 // A refused request, counted by reason.
-HttpResponse failure(const Settings& settings, const HttpRequest& request, ErrorCode code) {
+HttpResponse failure(const Settings& settings, const HttpRequest& request, Protocol protocol, ErrorCode code) {
     if (settings.metrics) settings.metrics->handshake_failures(failure_reason(code)).Increment();
-    return error_response(request, code);
+    return error_response(request, protocol, code);
+}
+
+// b64 and j only exist in Engine.IO 3; nullopt for a j that is no array index.
+std::optional<PollFormat> poll_format(const HttpRequest& request, Protocol protocol) {
+    PollFormat format;
+    if (protocol != Protocol::v3) return format;
+    format.base64 = !request.query_value("b64").empty();
+    if (request.has_query("j")) {
+        format.jsonp_index = request.query_value("j");
+        if (!v3::valid_jsonp_index(format.jsonp_index)) return std::nullopt;
+    }
+    return format;
+}
+
+Packet binary_packet(const Frame& frame) { return binary_message(frame.payload()); }
+
+// A polling answer holding `frames`, framed as the session's generation and the request want it.
+HttpResponse poll_answer(Protocol protocol, const PollFormat& format, std::span<const SharedFrame> frames) {
+    HttpResponse response;
+    response.content_type = text_content;
+    if (protocol == Protocol::v4) {
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+            if (i) response.body += record_separator;
+            response.body += frames[i]->binary ? encode_text(binary_packet(*frames[i])) : frames[i]->payload();
+        }
+        return response;
+    }
+    const bool binary = std::any_of(frames.begin(), frames.end(), [](const SharedFrame& f) { return f->binary; });
+    if (binary && !format.base64 && format.jsonp_index.empty()) {
+        // XHR2 clients read raw bytes; text content would make them parse it as text.
+        for (const auto& frame : frames) {
+            if (frame->binary) v3::append_binary_record(response.body, binary_packet(*frame));
+            else v3::append_binary_record(response.body, frame->payload());
+        }
+        response.content_type = "application/octet-stream";
+        return response;
+    }
+    for (const auto& frame : frames)
+        v3::append_record(response.body, frame->binary ? v3::encode_text(binary_packet(*frame)) : frame->payload());
+    if (!format.jsonp_index.empty()) {
+        response.body = v3::jsonp_script(format.jsonp_index, response.body);
+        response.content_type = "text/javascript; charset=UTF-8";
+    }
+    return response;
+}
+
+// The packets of a polling POST body; nullopt when anything in it is malformed.
+std::optional<std::vector<Packet>> posted_packets(const HttpRequest& request, Protocol protocol, const PollFormat& format) {
+    const bool octets = request.content_type.starts_with("application/octet-stream");
+    if (protocol == Protocol::v4) {
+        if (octets || !text::valid_utf8(request.body)) return std::nullopt;
+        return decode_payload(request.body);
+    }
+    if (!format.jsonp_index.empty()) {
+        auto payload = v3::jsonp_form_payload(request.body);
+        if (!payload || !text::valid_utf8(*payload)) return std::nullopt;
+        return v3::decode_payload(*payload);
+    }
+    if (octets) return v3::decode_binary_payload(request.body);
+    if (!text::valid_utf8(request.body)) return std::nullopt;
+    return v3::decode_payload(request.body);
 }
 
 }  // namespace
@@ -151,12 +222,14 @@ private:
 // ---------------------------------------------------------------------------------------------
 // Session
 
-Session::Session(Server& server, std::string id)
+Session::Session(Server& server, std::string id, Protocol protocol)
     : server_(server),
       id_(std::move(id)),
+      protocol_(protocol),
       told_ping_interval_(server.settings().ping_interval),
+      told_ping_timeout_(protocol == Protocol::v3 ? server.settings().legacy_ping_timeout : server.settings().ping_timeout),
       ping_timer_(server.context(), [this] { send_ping(); }),
-      pong_timer_(server.context(), [this] { close(CloseReason::ping_timeout); }),
+      heartbeat_timer_(server.context(), [this] { close(CloseReason::ping_timeout); }),
       upgrade_timer_(server.context(), [this] {
           // No "5" in time: the probe socket goes, the session stays on polling.
           if (probe_) {
@@ -166,7 +239,8 @@ Session::Session(Server& server, std::string id)
           }
           probed_ = false;
       }) {
-    schedule_ping();
+    if (protocol_ == Protocol::v4) schedule_ping();
+    else expect_heartbeat();
 }
 
 Session::~Session() = default;
@@ -176,10 +250,16 @@ bool Session::over_limits(std::size_t packets, std::size_t bytes) const {
     return packets > s.max_queued_packets || bytes > s.max_queued_bytes;
 }
 
+void Session::send_on_websocket(WebSocketTransport& transport, const SharedFrame& frame) {
+    // Engine.IO 3 puts the packet type in front of binary data; the shared frame has none.
+    if (frame->binary && protocol_ == Protocol::v3) transport.send(make_frame(v3::binary_frame(frame->payload()), true));
+    else transport.send(frame);
+}
+
 void Session::send(const SharedFrame& frame) {
     if (closed_) return;
     if (websocket_) {
-        websocket_->send(frame);
+        send_on_websocket(*websocket_, frame);
         if (over_limits(websocket_->queued_frames(), websocket_->queued_bytes())) close(CloseReason::slow_consumer);
         return;
     }
@@ -197,8 +277,14 @@ void Session::schedule_ping() { ping_timer_.start(std::min(server_.settings().pi
 void Session::send_ping() {
     // The client resets its own watchdog only when it receives a ping, so pings go out on
     // schedule however busy the session is.
-    pong_timer_.start(server_.settings().ping_timeout);
+    heartbeat_timer_.start(server_.settings().ping_timeout);
     send(ping_frame);
+}
+
+void Session::expect_heartbeat() {
+    // An Engine.IO 3 client pings every interval and waits the timeout for the pong; engine.io 3
+    // gave up on a session silent for both.
+    heartbeat_timer_.start(told_ping_interval_ + told_ping_timeout_);
 }
 
 bool Session::parked_alive() {
@@ -206,12 +292,10 @@ bool Session::parked_alive() {
     return parked_ != nullptr;
 }
 
-void Session::release_parked(const SharedFrame& frame) {
+void Session::release_parked(std::span<const SharedFrame> frames) {
     if (!parked_alive()) return;
     HttpExchange* exchange = std::exchange(parked_, nullptr);
-    HttpResponse response;
-    response.content_type = "text/plain; charset=UTF-8";
-    response.body = std::string(frame->payload());
+    HttpResponse response = poll_answer(protocol_, parked_format_, frames);
     response.headers = std::move(parked_headers_);
     response.headers.emplace_back("cache-control", "no-store");
     exchange->respond(response);
@@ -219,28 +303,41 @@ void Session::release_parked(const SharedFrame& frame) {
 
 void Session::flush_poll() {
     if (queue_.empty() || !parked_alive()) return;
-    std::string body;
-    for (size_t i = 0; i < queue_.size(); ++i) {
-        if (i) body += record_separator;
-        const Frame& frame = *queue_[i];
-        if (frame.binary) body += encode_text(Packet{PacketType::message, std::string(frame.payload()), true});
-        else body += frame.payload();
-    }
+    std::vector<SharedFrame> frames;
+    frames.swap(queue_);
+    queued_bytes_ = 0;
+    release_parked(frames);
+}
+
+HttpResponse Session::refuse(const HttpRequest& request, CloseReason reason, int status) {
+    HttpResponse error = error_response(request, protocol_, ErrorCode::bad_request, status);
+    close(reason);
+    return error;
+}
+
+HttpResponse Session::handshake(const HttpRequest& request, const PollFormat& format) {
+    std::vector<SharedFrame> frames{make_frame(open_packet(id_, false, protocol_, server_.settings()))};
+    frames.insert(frames.end(), queue_.begin(), queue_.end());
     queue_.clear();
     queued_bytes_ = 0;
-    release_parked(make_frame(body));
+    HttpResponse answer = poll_answer(protocol_, format, frames);
+    HttpResponse response = text_response(request, protocol_, std::move(answer.body), std::move(answer.content_type));
+    // engine.io 3 set this cookie; load balancers that keep a session on one node may use it.
+    if (protocol_ == Protocol::v3) response.headers.emplace_back("set-cookie", "io=" + id_ + "; Path=/; HttpOnly");
+    return response;
 }
 
 std::optional<HttpResponse> Session::poll(const HttpRequest& request, HttpExchange& exchange) {
-    if (parked_alive()) {
-        // Two long-polls at once: the client is confused or hostile; engine.io drops the session.
-        HttpResponse error = error_response(request, ErrorCode::bad_request);
-        close(CloseReason::transport_close);
-        return error;
+    auto format = poll_format(request, protocol_);
+    // Two long-polls at once: the client is confused or hostile; engine.io drops the session.
+    if (!format || parked_alive()) return refuse(request, CloseReason::transport_close);
+    if (probed_) {
+        HttpResponse answer = poll_answer(protocol_, *format, {&noop_frame, 1});
+        return text_response(request, protocol_, std::move(answer.body), std::move(answer.content_type));
     }
-    if (probed_) return text_response(request, "6", "text/plain; charset=UTF-8");
     parked_ = &exchange;
-    parked_headers_ = Server::cors_headers(request);
+    parked_format_ = std::move(*format);
+    parked_headers_ = Server::cors_headers(request, protocol_);
     exchange.on_abandon([this] { parked_ = nullptr; });
     if (server_.shutting_down_) shut_down();
     else flush_poll();
@@ -248,11 +345,7 @@ std::optional<HttpResponse> Session::poll(const HttpRequest& request, HttpExchan
 }
 
 std::optional<HttpResponse> Session::post_started(const HttpRequest& request, HttpExchange& exchange) {
-    if (receiving_post_) {
-        HttpResponse error = error_response(request, ErrorCode::bad_request);
-        close(CloseReason::transport_close);
-        return error;
-    }
+    if (receiving_post_) return refuse(request, CloseReason::transport_close);
     receiving_post_ = true;
     exchange.on_abandon([&server = server_, sid = id_] {
         if (Session* session = server.find(sid)) session->receiving_post_ = false;
@@ -262,41 +355,32 @@ std::optional<HttpResponse> Session::post_started(const HttpRequest& request, Ht
 
 HttpResponse Session::post(const HttpRequest& request) {
     receiving_post_ = false;
-    if (request.body_too_large || request.body.size() > server_.settings().max_payload) {
-        HttpResponse error = error_response(request, ErrorCode::bad_request, 413);
-        close(CloseReason::parse_error);
-        return error;
-    }
-    auto packets = decode_payload(request.body);
-    if (!packets || !text::valid_utf8(request.body) || request.content_type.starts_with("application/octet-stream")) {
-        HttpResponse error = error_response(request, ErrorCode::bad_request);
-        close(CloseReason::parse_error);
-        return error;
-    }
+    if (request.body_too_large || request.body.size() > server_.settings().max_payload)
+        return refuse(request, CloseReason::parse_error, 413);
+    const auto format = poll_format(request, protocol_);
+    auto packets = format ? posted_packets(request, protocol_, *format) : std::nullopt;
+    if (!packets) return refuse(request, CloseReason::parse_error);
     for (const auto& packet : *packets) {
         if (closed_) break;
-        handle_packet(encode_text(packet), false);
+        handle_packet(packet);
     }
-    return text_response(request, "ok", "text/html");
+    return text_response(request, protocol_, "ok", "text/html");
 }
 
-void Session::handle_packet(std::string_view record, bool binary) {
-    if (binary) {
-        server_.handler().on_message(*this, record, true);
-        return;
-    }
-    auto packet = decode_text(record);
-    if (!packet) {
-        close(CloseReason::parse_error);
-        return;
-    }
-    switch (packet->type) {
+void Session::handle_packet(const Packet& packet) {
+    if (protocol_ == Protocol::v3) expect_heartbeat();  // engine.io 3 counted any packet as a sign of life
+    switch (packet.type) {
         case PacketType::message:
-            server_.handler().on_message(*this, packet->data, packet->binary);
+            server_.handler().on_message(*this, packet.data, packet.binary);
+            break;
+        case PacketType::ping:
+            // Engine.IO 3 clients ping; an Engine.IO 4 ping goes the wrong direction.
+            if (protocol_ == Protocol::v3) send(pong_frame);
+            else close(CloseReason::parse_error);
             break;
         case PacketType::pong:
-            if (pong_timer_.running()) {
-                pong_timer_.cancel();
+            if (protocol_ == Protocol::v4 && heartbeat_timer_.running()) {
+                heartbeat_timer_.cancel();
                 schedule_ping();
             }
             break;
@@ -305,7 +389,7 @@ void Session::handle_packet(std::string_view record, bool binary) {
             break;
         case PacketType::noop:
             break;
-        default:  // a client ping (wrong heartbeat direction in v4), open or a stray upgrade
+        default:  // open or a stray upgrade
             close(CloseReason::parse_error);
             break;
     }
@@ -318,15 +402,15 @@ void Session::attach_probe(WebSocketTransport* transport) {
 
 void Session::attach_websocket(WebSocketTransport* transport) {
     websocket_ = transport;
-    websocket_->send(make_frame(open_packet(id_, true, server_.settings())));
+    websocket_->send(make_frame(open_packet(id_, true, protocol_, server_.settings())));
 }
 
 void Session::finish_upgrade() {
     upgrade_timer_.cancel();
     websocket_ = std::exchange(probe_, nullptr);
     probed_ = false;
-    release_parked(noop_frame);
-    for (const auto& frame : queue_) websocket_->send(frame);
+    release_parked({&noop_frame, 1});
+    for (const auto& frame : queue_) send_on_websocket(*websocket_, frame);
     queue_.clear();
     queued_bytes_ = 0;
 }
@@ -342,7 +426,7 @@ void Session::websocket_message(WebSocketTransport& transport, std::string_view 
         if (!binary && data == "2probe" && !probed_) {
             probed_ = true;
             transport.send(probe_reply);
-            release_parked(noop_frame);  // lets the client pause polling
+            release_parked({&noop_frame, 1});  // lets the client pause polling
         } else if (!binary && data == "5" && probed_) {
             finish_upgrade();
         } else {
@@ -354,7 +438,15 @@ void Session::websocket_message(WebSocketTransport& transport, std::string_view 
         }
         return;
     }
-    if (&transport == websocket_) handle_packet(data, binary);
+    if (&transport != websocket_) return;
+    std::optional<Packet> packet;
+    if (protocol_ == Protocol::v4) packet = binary ? binary_message(data) : decode_text(data);
+    else packet = binary ? v3::decode_binary_frame(data) : v3::decode_text(data);
+    if (!packet) {
+        close(CloseReason::parse_error);
+        return;
+    }
+    handle_packet(*packet);
 }
 
 void Session::websocket_closed(WebSocketTransport& transport) {
@@ -383,11 +475,11 @@ void Session::close(CloseReason reason) {
     if (closed_) return;
     closed_ = true;
     ping_timer_.cancel();
-    pong_timer_.cancel();
+    heartbeat_timer_.cancel();
     upgrade_timer_.cancel();
     // A client that closes gets its pending poll released with a noop; others learn of the
     // close from a close packet.
-    release_parked(reason == CloseReason::client_close ? noop_frame : close_frame);
+    release_parked({reason == CloseReason::client_close ? &noop_frame : &close_frame, 1});
     for (auto* transport : {std::exchange(websocket_, nullptr), std::exchange(probe_, nullptr)}) {
         if (!transport) continue;
         transport->detach();
@@ -450,64 +542,68 @@ std::optional<HttpResponse> Server::post_started(const HttpRequest& request, Htt
     return session->post_started(request, exchange);
 }
 
-std::vector<std::pair<std::string, std::string>> Server::cors_headers(const HttpRequest& request) {
-    if (request.origin.empty()) return {};
+std::vector<std::pair<std::string, std::string>> Server::cors_headers(const HttpRequest& request, Protocol protocol) {
+    if (request.origin.empty()) {
+        if (protocol == Protocol::v3) return {{"access-control-allow-origin", "*"}};
+        return {};
+    }
     return {{"access-control-allow-origin", request.origin},
             {"access-control-allow-credentials", "true"},
             {"vary", "Origin"}};
 }
 
 std::optional<HttpResponse> Server::handle_http(const HttpRequest& request, HttpExchange& exchange) {
+    const Protocol protocol = protocol_of(request);
     if (request.method == HttpMethod::options) {
         HttpResponse preflight;
         preflight.status = 204;
         preflight.content_type = "text/plain";
-        preflight.headers = cors_headers(request);
+        preflight.headers = cors_headers(request, protocol);
         preflight.headers.emplace_back("access-control-allow-methods", "GET,POST,OPTIONS");
         if (!request.cors_request_headers.empty())
             preflight.headers.emplace_back("access-control-allow-headers", request.cors_request_headers);
         return preflight;
     }
     const std::string transport = request.query_value("transport");
-    if (transport != "polling" && transport != "websocket") return failure(settings_, request, ErrorCode::unknown_transport);
-    if (request.query_value("EIO") != "4") return failure(settings_, request, ErrorCode::unsupported_protocol_version);
+    if (transport != "polling" && transport != "websocket")
+        return failure(settings_, request, protocol, ErrorCode::unknown_transport);
     // A websocket request that arrives as plain HTTP (no Upgrade) cannot be served.
-    if (transport != "polling") return failure(settings_, request, ErrorCode::bad_request);
+    if (transport != "polling") return failure(settings_, request, protocol, ErrorCode::bad_request);
 
     if (!request.has_query("sid")) {
-        if (request.method != HttpMethod::get) return failure(settings_, request, ErrorCode::bad_handshake_method);
+        if (request.method != HttpMethod::get) return failure(settings_, request, protocol, ErrorCode::bad_handshake_method);
+        const auto format = poll_format(request, protocol);
+        if (!format) return failure(settings_, request, protocol, ErrorCode::bad_request);
         if (shutting_down_) return HttpResponse::json_error(503, "Shutting down");
         if (settings_.metrics) settings_.metrics->handshakes("polling").Increment();
         std::string sid = random_id();
-        auto session = std::make_unique<Session>(*this, sid);
+        auto session = std::make_unique<Session>(*this, sid, protocol);
         Session& opened = *session;
         sessions_.emplace(sid, std::move(session));
-        HttpResponse response = text_response(request, open_packet(sid, false, settings_), "text/plain; charset=UTF-8");
         handler_.on_open(opened);
-        return response;
+        return opened.handshake(request, *format);
     }
 
     auto found = sessions_.find(request.query_value("sid"));
-    if (found == sessions_.end()) return failure(settings_, request, ErrorCode::unknown_sid);
+    if (found == sessions_.end()) return failure(settings_, request, protocol, ErrorCode::unknown_sid);
     Session& session = *found->second;
-    if (session.on_websocket()) return failure(settings_, request, ErrorCode::bad_request);  // transport mismatch
+    if (session.on_websocket())
+        return failure(settings_, request, session.protocol(), ErrorCode::bad_request);  // transport mismatch
     if (request.method == HttpMethod::get) return session.poll(request, exchange);
     if (request.method == HttpMethod::post) return session.post(request);
-    return failure(settings_, request, ErrorCode::bad_request);
+    return failure(settings_, request, session.protocol(), ErrorCode::bad_request);
 }
-
-
 
 WebSocketConnection* Server::accept_websocket(const HttpRequest& request, lws* wsi) {
     if (shutting_down_) return nullptr;
-    if (request.query_value("transport") != "websocket" || request.query_value("EIO") != "4") {
+    if (request.query_value("transport") != "websocket") {
         if (settings_.metrics) settings_.metrics->handshake_failures("bad_websocket_request").Increment();
         return nullptr;
     }
     if (!request.has_query("sid")) {
         if (settings_.metrics) settings_.metrics->handshakes("websocket").Increment();
         std::string sid = random_id();
-        auto session = std::make_unique<Session>(*this, sid);
+        auto session = std::make_unique<Session>(*this, sid, protocol_of(request));
         auto* transport = new WebSocketTransport(wsi, *this, session.get());
         Session& opened = *session;
         sessions_.emplace(sid, std::move(session));

@@ -4,11 +4,13 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "daemon/net/engineio_packet.h"
 #include "daemon/net/frame.h"
 #include "daemon/net/http_message.h"
 #include "daemon/net/http_router.h"
@@ -22,12 +24,10 @@ class HttpExchange;
 class WebSocketConnection;
 }  // namespace ilchat::net
 
-// Engine.IO protocol 4 server (clients-and-wire.md 4.1, 4.3, 4.4): handshake, long-polling,
-// upgrade to websocket, heartbeat, bounded send queues. Runs on the network loop.
-namespace ilchat::net::eio {
-
-}  // namespace ilchat::net::eio
-
+// Engine.IO server of both protocol generations on one endpoint (clients-and-wire.md 4.1-4.4):
+// handshake, long-polling (and JSONP for Engine.IO 3), upgrade to websocket, heartbeat, bounded
+// send queues. `EIO=4` opens an Engine.IO 4 session; anything else an Engine.IO 3 one, since
+// engine.io 3 never looked at the parameter. Runs on the network loop.
 namespace ilchat::ops {
 class Metrics;
 }
@@ -37,6 +37,7 @@ namespace ilchat::net::eio {
 struct Settings {
     std::chrono::milliseconds ping_interval{25000};
     std::chrono::milliseconds ping_timeout{20000};
+    std::chrono::milliseconds legacy_ping_timeout{5000};  // told to Engine.IO 3 clients
     std::chrono::milliseconds upgrade_timeout{10000};
     std::size_t max_payload = 1000000;
     // A client that does not read is disconnected before its queue grows past these.
@@ -51,14 +52,22 @@ std::string_view describe(CloseReason reason);
 class Server;
 class WebSocketTransport;
 
+// How a polling request wants its answer: Engine.IO 3 clients may ask for base64 binary (b64=1)
+// or JSONP (j=<index>).
+struct PollFormat {
+    bool base64 = false;
+    std::string jsonp_index;  // empty: not JSONP
+};
+
 class Session {
 public:
-    Session(Server& server, std::string id);
+    Session(Server& server, std::string id, Protocol protocol);
     ~Session();
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
 
     const std::string& id() const { return id_; }
+    Protocol protocol() const { return protocol_; }
     bool on_websocket() const { return websocket_ != nullptr; }
     bool upgrading() const { return probe_ != nullptr; }
     bool closed() const { return closed_; }
@@ -78,6 +87,9 @@ public:
     std::unique_ptr<Attachment> attachment;
 
     // Transport events (called by Server and WebSocketTransport).
+    // The answer to the opening poll: the open packet and whatever the layer above queued when
+    // it was told of the session (Socket.IO rev 4 connects "/" at once).
+    HttpResponse handshake(const HttpRequest& request, const PollFormat& format);
     std::optional<HttpResponse> poll(const HttpRequest& request, HttpExchange& exchange);
     std::optional<HttpResponse> post_started(const HttpRequest& request, HttpExchange& exchange);
     HttpResponse post(const HttpRequest& request);
@@ -87,30 +99,37 @@ public:
     void attach_websocket(WebSocketTransport* transport);
 
 private:
-    void handle_packet(std::string_view record, bool binary);
+    void handle_packet(const Packet& packet);
     void schedule_ping();
     void send_ping();
+    void expect_heartbeat();
+    void send_on_websocket(WebSocketTransport& transport, const SharedFrame& frame);
     void flush_poll();
     void finish_upgrade();
-    void release_parked(const SharedFrame& frame);
+    void release_parked(std::span<const SharedFrame> frames);
+    HttpResponse refuse(const HttpRequest& request, CloseReason reason, int status = 400);
     bool parked_alive();  // drops a parked poll whose client hung up
     bool over_limits(std::size_t packets, std::size_t bytes) const;
 
     Server& server_;
     std::string id_;
-    // The client closes the session when no ping comes within the interval and timeout it was
-    // told at the handshake, so a longer interval set by a reload is for new sessions only.
+    const Protocol protocol_;
+    // The heartbeat the client was told at the handshake: an Engine.IO 4 client closes when no
+    // ping comes within them, an Engine.IO 3 client pings at that interval. A longer interval set
+    // by a reload is therefore for new sessions only.
     const std::chrono::milliseconds told_ping_interval_;
+    const std::chrono::milliseconds told_ping_timeout_;
     WebSocketTransport* websocket_ = nullptr;  // the transport once upgraded (or websocket-only)
     WebSocketTransport* probe_ = nullptr;      // a websocket being upgraded to
     bool probed_ = false;                      // "2probe" answered: polling is paused with noops
     HttpExchange* parked_ = nullptr;           // the long-poll GET waiting for packets
+    PollFormat parked_format_;
     bool receiving_post_ = false;              // a POST body is still arriving
     std::vector<std::pair<std::string, std::string>> parked_headers_;
     std::vector<SharedFrame> queue_;           // polling only
     std::size_t queued_bytes_ = 0;
-    LoopTimer ping_timer_;
-    LoopTimer pong_timer_;
+    LoopTimer ping_timer_;       // Engine.IO 4: the next server ping
+    LoopTimer heartbeat_timer_;  // closes the session when the client's heartbeat stops
     LoopTimer upgrade_timer_;
     bool closed_ = false;
 };
@@ -148,8 +167,9 @@ public:
     SessionHandler& handler() { return handler_; }
     lws_context* context() const { return context_; }
 
-    // CORS headers of a response to `request` (the Origin reflected, with credentials).
-    static std::vector<std::pair<std::string, std::string>> cors_headers(const HttpRequest& request);
+    // CORS headers of a response to `request` (the Origin reflected, with credentials; "*" for an
+    // Engine.IO 3 request without Origin, as engine.io 3 answered).
+    static std::vector<std::pair<std::string, std::string>> cors_headers(const HttpRequest& request, Protocol protocol);
 
     // Stopping: new sessions are refused and every open one is shut down (Session::shut_down).
     void shut_down();

@@ -58,11 +58,13 @@ std::string Event::args_json() const {
 
 struct Server::Client final : eio::Session::Attachment {
     Client(lws_context* context, eio::Session& session)
-        : connect_timer(context, [&session] {
+        : revision(session.protocol() == eio::Protocol::v3 ? Revision::v4 : Revision::v5),
+          connect_timer(context, [&session] {
               // No namespace joined in time (socket.io's connectTimeout).
               session.close(eio::CloseReason::server_close);
           }) {}
 
+    const Revision revision;
     LoopTimer connect_timer;
     std::unordered_map<std::string, std::unique_ptr<Socket>> sockets;
     Reassembler reassembler;
@@ -197,7 +199,10 @@ std::size_t Namespace::room_size(const std::string& room) const {
 // Server
 
 Server::Server(lws_context* context, std::chrono::milliseconds connect_timeout, ops::Metrics* metrics)
-    : context_(context), connect_timeout_(connect_timeout), metrics_(metrics) {}
+    : context_(context), connect_timeout_(connect_timeout), metrics_(metrics) {
+    // The main namespace always exists in socket.io; revision 4 clients are put in it at once.
+    add_namespace("/");
+}
 
 Server::~Server() = default;
 
@@ -222,9 +227,17 @@ void Server::remove_namespace(const std::string& name) {
 }
 
 void Server::on_open(eio::Session& session) {
-    auto client = std::make_unique<Client>(context_, session);
-    client->connect_timer.start(connect_timeout_);
-    session.attachment = std::move(client);
+    auto owned = std::make_unique<Client>(context_, session);
+    Client& client = *owned;
+    session.attachment = std::move(owned);
+    if (client.revision == Revision::v5) {
+        client.connect_timer.start(connect_timeout_);
+        return;
+    }
+    // socket.io 2 connected every session to "/" and sent that CONNECT with the handshake.
+    Packet main;
+    main.type = PacketType::connect;
+    connect(session, client, main);
 }
 
 void Server::on_message(eio::Session& session, std::string_view data, bool binary) {
@@ -241,7 +254,7 @@ void Server::on_message(eio::Session& session, std::string_view data, bool binar
         return;
     }
     if (client->reassembler.pending()) return reject("text packet while binary attachments were expected");
-    Decoded decoded = decode(data);
+    Decoded decoded = decode(data, client->revision);
     if (!decoded.packet) return reject(decoded.error);
     if (auto complete = client->reassembler.start(std::move(*decoded.packet)))
         dispatch(session, *client, std::move(*complete));
@@ -254,8 +267,9 @@ void Server::dispatch(eio::Session& session, Client& client, Packet packet) {
     }
     auto found = client.sockets.find(packet.nsp);
     if (found == client.sockets.end()) {
-        // socket.io 4 closes a connection that talks in a namespace it never joined.
-        session.close(eio::CloseReason::parse_error);
+        // socket.io 4 closes a connection that talks in a namespace it never joined; socket.io 2
+        // ignored such packets.
+        if (client.revision == Revision::v5) session.close(eio::CloseReason::parse_error);
         return;
     }
     Socket& socket = *found->second;
@@ -286,19 +300,22 @@ void Server::dispatch(eio::Session& session, Client& client, Packet packet) {
             socket.answer_ack(*packet.ack_id, args, packet.attachments);
             return;
         }
-        default:  // CONNECT_ERROR only travels from server to client
-            session.close(eio::CloseReason::parse_error);
+        default:  // CONNECT_ERROR only travels from server to client; socket.io 2 merely logged an ERROR
+            if (client.revision == Revision::v5) session.close(eio::CloseReason::parse_error);
             return;
     }
 }
 
 void Server::connect(eio::Session& session, Client& client, const Packet& packet) {
-    Namespace* nsp = find_namespace(packet.nsp.empty() ? "/" : packet.nsp);
+    std::string name = packet.nsp.empty() ? "/" : packet.nsp;
+    // A revision 4 CONNECT may carry a query ("/room?token=x"); it names the namespace before it.
+    if (client.revision == Revision::v4) name = name.substr(0, name.find('?'));
+    Namespace* nsp = find_namespace(name);
     if (!nsp) {
         Packet refusal;
         refusal.type = PacketType::connect_error;
-        refusal.nsp = packet.nsp;
-        refusal.payload = R"({"message":"Invalid namespace"})";
+        refusal.nsp = name;
+        refusal.payload = client.revision == Revision::v4 ? R"("Invalid namespace")" : R"({"message":"Invalid namespace"})";
         send_packet(session, refusal);
         return;
     }
@@ -311,7 +328,8 @@ void Server::connect(eio::Session& session, Client& client, const Packet& packet
     Packet reply;
     reply.type = PacketType::connect;
     reply.nsp = nsp->name();
-    reply.payload = R"({"sid":")" + joined.id() + R"("})";
+    // A revision 5 client needs its socket id; revision 4 replies carried nothing.
+    if (client.revision == Revision::v5) reply.payload = R"({"sid":")" + joined.id() + R"("})";
     send_packet(session, reply);
     if (nsp->on_connect_) nsp->on_connect_(joined);
 }

@@ -5,7 +5,8 @@
 //   /socket.io/  namespaces "/" and "/custom": `message` comes back as `message-back`,
 //                `message-with-ack` is acknowledged with its arguments, and every new socket gets
 //                `auth` with its CONNECT payload.
-// Timers as the suites expect them: pingInterval 300, pingTimeout 200, connectTimeout 1000.
+// Timers as the suites expect them: pingInterval 300, pingTimeout 200, connectTimeout 1000 (the
+// same heartbeat for Engine.IO 3 clients, which ping themselves).
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
     eio::Settings settings;
     settings.ping_interval = std::chrono::milliseconds(300);
     settings.ping_timeout = std::chrono::milliseconds(200);
+    settings.legacy_ping_timeout = settings.ping_timeout;
     settings.max_payload = 1000000;
 
     try {

@@ -335,14 +335,14 @@ describe('engine.io over raw HTTP and websockets', () => {
       await assertStillServing(server, healthy);
     });
 
-    test('missing or unsupported EIO: 400 code 5 "Unsupported protocol version"', async () => {
+    test('EIO other than 4 (or none) opens an Engine.IO 3 session, not an error', async () => {
       for (const query of ['transport=polling', 'EIO=3&transport=polling', 'EIO=5&transport=polling',
         'EIO=abc&transport=polling', 'EIO=&transport=polling', 'EIO=44&transport=polling']) {
-        assertEioError(await http(server, 'GET', `/socket.io/?${query}`), 400, 5, 'Unsupported protocol version');
+        const res = await http(server, 'GET', `/socket.io/?${query}`);
+        assert.equal(res.status, 200, query);
+        assert.match(res.body, /^\d+:0\{"sid":"[^"]+","upgrades":\["websocket"\],"pingInterval":\d+,"pingTimeout":\d+\}2:40$/,
+          query);
       }
-      const session = await Polling.open(server);
-      assertEioError(await http(server, 'GET', `/socket.io/?EIO=3&transport=polling&sid=${session.sid}`),
-        400, 5, 'Unsupported protocol version');
       await assertStillServing(server, healthy);
     });
 
@@ -381,9 +381,9 @@ describe('engine.io over raw HTTP and websockets', () => {
       await assertStillServing(server, healthy);
     });
 
-    test('websocket upgrades with an unknown sid or a wrong EIO are refused before the 101', async () => {
+    test('websocket upgrades with an unknown sid are refused before the 101', async () => {
       for (const query of [`${EIO_PATH}&transport=websocket&sid=AAAAAAAAAAAAAAAAAAAA`,
-        '/socket.io/?EIO=3&transport=websocket', '/socket.io/?transport=websocket']) {
+        '/socket.io/?EIO=3&transport=websocket&sid=AAAAAAAAAAAAAAAAAAAA']) {
         const refused = new Ws(`${server.ws}${query}`);
         await assert.rejects(refused.opened, `no 101 for ${query}`);
         await refused.expectClose(2000);
