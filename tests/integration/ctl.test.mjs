@@ -381,14 +381,14 @@ describe('live commands and health against a running daemon', () => {
     assert.match(status.stdout, /\nilias {2}up {2}\S+\/ilias_it_ctl {2}queued 0, spooled 0, errors 0, reconnects 0\n$/);
     const json = JSON.parse((await ctl(['status', '--server-cfg', serverPath, '--json'])).stdout);
     assert.equal(json.rooms, 3);
-    assert.deepEqual(json.sockets_by_namespace, { '/ilias': 0, '/ilias-im': 0 });
+    assert.deepEqual(json.sockets_by_namespace, { '/': 0, '/ilias': 0, '/ilias-im': 0 });
     assert.deepEqual(json.databases.map((d) => [d.namespace, d.up]), [['ilias', true]]);
     const databases = JSON.parse((await ctl(['db-status', '--socket', socketPath, '--json'])).stdout);
     assert.equal(databases.all_up, true);
     assert.deepEqual(Object.keys(databases.databases[0]).sort(),
       ['database', 'errors', 'namespace', 'queued_writes', 'reconnects', 'spooled_writes', 'up']);
     const namespaces = JSON.parse((await ctl(['namespaces', '--socket', socketPath, '--json'])).stdout);
-    assert.deepEqual(namespaces.namespaces.map((n) => n.name).sort(), ['/ilias', '/ilias-im']);
+    assert.deepEqual(namespaces.namespaces.map((n) => n.name).sort(), ['/', '/ilias', '/ilias-im']);
     const rooms = JSON.parse((await ctl(['rooms', 'ilias', '--socket', socketPath, '--json'])).stdout);
     assert.deepEqual(Object.keys(rooms.rooms['/ilias']).sort(), ['1_0', '2_0', '3_0']);
     assert.deepEqual(JSON.parse((await ctl(['connections', '--socket', socketPath, '--json'])).stdout), { connections: [] });
