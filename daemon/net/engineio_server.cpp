@@ -26,7 +26,8 @@ const SharedFrame probe_reply = make_frame("3probe");
 constexpr const char* text_content = "text/plain; charset=UTF-8";
 
 // The error bodies engine.io answers with (code and message are what clients log).
-enum class ErrorCode { unknown_transport = 0, unknown_sid = 1, bad_handshake_method = 2, bad_request = 3 };
+enum class ErrorCode { unknown_transport = 0, unknown_sid = 1, bad_handshake_method = 2, bad_request = 3,
+                       unsupported_protocol_version = 5 };
 
 std::string_view failure_reason(ErrorCode code) {
     switch (code) {
@@ -34,6 +35,7 @@ std::string_view failure_reason(ErrorCode code) {
         case ErrorCode::unknown_sid: return "unknown_sid";
         case ErrorCode::bad_handshake_method: return "bad_handshake_method";
         case ErrorCode::bad_request: return "bad_request";
+        case ErrorCode::unsupported_protocol_version: return "unsupported_protocol_version";
     }
     return "other";
 }
@@ -45,7 +47,7 @@ Protocol protocol_of(const HttpRequest& request) {
 
 HttpResponse error_response(const HttpRequest& request, Protocol protocol, ErrorCode code, int status = 400) {
     static constexpr const char* messages[] = {"Transport unknown", "Session ID unknown", "Bad handshake method",
-                                               "Bad request"};
+                                               "Bad request", "Forbidden", "Unsupported protocol version"};
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
     writer.StartObject();
@@ -567,6 +569,8 @@ std::optional<HttpResponse> Server::handle_http(const HttpRequest& request, Http
     const std::string transport = request.query_value("transport");
     if (transport != "polling" && transport != "websocket")
         return failure(settings_, request, protocol, ErrorCode::unknown_transport);
+    if (protocol == Protocol::v3 && !settings_.allow_eio3)
+        return failure(settings_, request, protocol, ErrorCode::unsupported_protocol_version);
     // A websocket request that arrives as plain HTTP (no Upgrade) cannot be served.
     if (transport != "polling") return failure(settings_, request, protocol, ErrorCode::bad_request);
 
@@ -596,7 +600,7 @@ std::optional<HttpResponse> Server::handle_http(const HttpRequest& request, Http
 
 WebSocketConnection* Server::accept_websocket(const HttpRequest& request, lws* wsi) {
     if (shutting_down_) return nullptr;
-    if (request.query_value("transport") != "websocket") {
+    if (request.query_value("transport") != "websocket" || (protocol_of(request) == Protocol::v3 && !settings_.allow_eio3)) {
         if (settings_.metrics) settings_.metrics->handshake_failures("bad_websocket_request").Increment();
         return nullptr;
     }

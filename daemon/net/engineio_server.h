@@ -38,6 +38,9 @@ struct Settings {
     std::chrono::milliseconds ping_interval{25000};
     std::chrono::milliseconds ping_timeout{20000};
     std::chrono::milliseconds legacy_ping_timeout{5000};  // told to Engine.IO 3 clients
+    // Off: EIO=3 (and a missing EIO) is refused with engine.io 4's "Unsupported protocol version",
+    // as socket.io 4 does without allowEIO3.
+    bool allow_eio3 = true;
     std::chrono::milliseconds upgrade_timeout{10000};
     std::size_t max_payload = 1000000;
     // A client that does not read is disconnected before its queue grows past these.

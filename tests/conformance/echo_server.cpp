@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
     CLI::App app{"Echo server for the official Engine.IO/Socket.IO protocol test-suites"};
     app.add_option("--address", address, "listen address");
     app.add_option("--port", port, "listen port");
+    bool v4_only = false;
+    app.add_flag("--v4-only", v4_only,
+                 "refuse Engine.IO 3 / Socket.IO rev 4 clients (socket.io 2.x) as a socket.io 4 server does without "
+                 "allowEIO3: the behaviour the official suites check");
     CLI11_PARSE(app, argc, argv);
     spdlog::set_level(spdlog::level::warn);
 
@@ -57,6 +61,7 @@ int main(int argc, char** argv) {
     settings.ping_timeout = std::chrono::milliseconds(200);
     settings.legacy_ping_timeout = settings.ping_timeout;
     settings.max_payload = 1000000;
+    settings.allow_eio3 = !v4_only;
 
     try {
         ListenSpec listen;
