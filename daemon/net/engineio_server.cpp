@@ -231,7 +231,7 @@ Session::Session(Server& server, std::string id, Protocol protocol)
       told_ping_interval_(server.settings().ping_interval),
       told_ping_timeout_(protocol == Protocol::v3 ? server.settings().legacy_ping_timeout : server.settings().ping_timeout),
       ping_timer_(server.context(), [this] { send_ping(); }),
-      heartbeat_timer_(server.context(), [this] { close(CloseReason::ping_timeout); }),
+      heartbeat_timer_(server.context(), [this] { heartbeat_missed(); }),
       upgrade_timer_(server.context(), [this] {
           // No "5" in time: the probe socket goes, the session stays on polling.
           if (probe_) {
@@ -285,8 +285,18 @@ void Session::send_ping() {
 
 void Session::expect_heartbeat() {
     // An Engine.IO 3 client pings every interval and waits the timeout for the pong; engine.io 3
-    // gave up on a session silent for both.
-    heartbeat_timer_.start(told_ping_interval_ + told_ping_timeout_);
+    // gave up on a session silent for both. Packets only note the time (heard()); the timer
+    // catches up when it fires, so a busy session does not move it on every packet.
+    const auto silent = std::chrono::steady_clock::now() - last_heard_;
+    heartbeat_timer_.start(std::chrono::ceil<std::chrono::milliseconds>(told_ping_interval_ + told_ping_timeout_ - silent));
+}
+
+void Session::heartbeat_missed() {
+    if (protocol_ == Protocol::v3 && std::chrono::steady_clock::now() - last_heard_ < told_ping_interval_ + told_ping_timeout_) {
+        expect_heartbeat();
+        return;
+    }
+    close(CloseReason::ping_timeout);
 }
 
 bool Session::parked_alive() {
@@ -370,7 +380,7 @@ HttpResponse Session::post(const HttpRequest& request) {
 }
 
 void Session::handle_packet(const Packet& packet) {
-    if (protocol_ == Protocol::v3) expect_heartbeat();  // engine.io 3 counted any packet as a sign of life
+    last_heard_ = std::chrono::steady_clock::now();  // engine.io 3 counted any packet as a sign of life
     switch (packet.type) {
         case PacketType::message:
             server_.handler().on_message(*this, packet.data, packet.binary);

@@ -106,6 +106,7 @@ private:
     void schedule_ping();
     void send_ping();
     void expect_heartbeat();
+    void heartbeat_missed();
     void send_on_websocket(WebSocketTransport& transport, const SharedFrame& frame);
     void flush_poll();
     void finish_upgrade();
@@ -133,6 +134,7 @@ private:
     std::size_t queued_bytes_ = 0;
     LoopTimer ping_timer_;       // Engine.IO 4: the next server ping
     LoopTimer heartbeat_timer_;  // closes the session when the client's heartbeat stops
+    std::chrono::steady_clock::time_point last_heard_ = std::chrono::steady_clock::now();  // Engine.IO 3
     LoopTimer upgrade_timer_;
     bool closed_ = false;
 };
