@@ -331,8 +331,8 @@ void Daemon::run() {
     net::LoopTimer flush_bound(network_.context(), [&flush_over] { flush_over = true; });
     flush_bound.start(std::min(close_flush, std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 deadline - std::chrono::steady_clock::now())));
-    while (engineio_.closing() && !flush_over) lws_service(network_.context(), 0);
-    lws_service(network_.context(), -1);  // without waiting: the body of a poll answered last goes out
+    while (engineio_.closing() && !flush_over) network_.run_once(true);
+    network_.run_once(false);  // without waiting: the body of a poll answered last goes out
 
     for (auto& c : clients_) {
         c.rooms.reset();

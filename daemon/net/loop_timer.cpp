@@ -1,5 +1,7 @@
 #include "daemon/net/loop_timer.h"
 
+#include <libwebsockets.h>
+
 #include "daemon/net/network_loop.h"
 
 namespace ilchat::net {

@@ -6,6 +6,8 @@
 
 #include "daemon/net/timer_queue.h"
 
+struct lws_context;
+
 namespace ilchat::net {
 
 // A one-shot timer on the network loop (its TimerQueue). Cancelled when destroyed, so an owner

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include <ev.h>
 #include <libwebsockets.h>
 #include <spdlog/spdlog.h>
 
@@ -42,11 +43,15 @@ void log_from_lws(int level, const char* line) {
 
 void NetworkLoop::ContextDeleter::operator()(lws_context* context) const { lws_context_destroy(context); }
 
+void NetworkLoop::LoopDeleter::operator()(struct ev_loop* loop) const { ev_loop_destroy(loop); }
+
 NetworkLoop::NetworkLoop(const ListenSpec& listen)
     : mailbox_([this] {
           if (context_) lws_cancel_service(context_.get());
-      }) {
+      }),
+      loop_(ev_loop_new(EVFLAG_AUTO)) {
     lws_set_log_level(LLL_ERR | LLL_WARN, log_from_lws);
+    if (!loop_) throw std::runtime_error("cannot create the network event loop (libev)");
 
     lws_context_creation_info info{};
     info.port = listen.port;
@@ -54,7 +59,9 @@ NetworkLoop::NetworkLoop(const ListenSpec& listen)
     info.protocols = protocols;
     info.user = this;
     info.max_http_header_data = max_header_bytes;
-    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_LIBEV;
+    void* foreign_loops[] = {loop_.get()};
+    info.foreign_loops = foreign_loops;
     // With IPv6 enabled libwebsockets binds an IPv4 `iface` as the IPv6 wildcard, i.e. on every
     // interface; an IPv4 address therefore gets an IPv4-only context. An IPv6 address binds
     // only itself (v6only), so "::1" does not also take 127.0.0.1.
@@ -74,17 +81,18 @@ NetworkLoop::NetworkLoop(const ListenSpec& listen)
     context_.reset(lws_create_context(&info));
     if (!context_)
         throw std::runtime_error("cannot listen on " + listen.address + " port " + std::to_string(listen.port) +
-                                 " (address in use, not local, or not permitted)");
-    timers_ = std::make_unique<TimerQueue>(context_.get());
+                                 " (address in use, not local, or not permitted; or libwebsockets' libev "
+                                 "plugin, package libwebsockets-evlib-ev, is missing)");
+    timers_ = std::make_unique<TimerQueue>(loop_.get());
 }
 
 NetworkLoop::~NetworkLoop() = default;
 
-void NetworkLoop::run() {
-    while (running_) {
-        if (lws_service(context_.get(), 0) < 0) break;
-    }
-}
+void NetworkLoop::run() { ev_run(loop_.get(), 0); }
+
+void NetworkLoop::stop() { ev_break(loop_.get(), EVBREAK_ALL); }
+
+void NetworkLoop::run_once(bool wait) { ev_run(loop_.get(), wait ? EVRUN_ONCE : EVRUN_NOWAIT); }
 
 int NetworkLoop::on_http_event(lws* wsi, int reason, void* user, void* in, size_t len) {
     // libwebsockets calls without per-connection storage too, e.g. when a request's headers

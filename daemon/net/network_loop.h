@@ -9,6 +9,7 @@
 
 struct lws_context;
 struct lws;
+struct ev_loop;
 
 namespace ilchat::net {
 
@@ -20,7 +21,9 @@ struct ListenSpec {
 };
 
 // The network thread (DESIGN.md): one libwebsockets context with the single listener, all HTTP
-// dispatch and, later, all chat state. Other threads reach it only through mailbox().
+// dispatch and all chat state. Other threads reach it only through mailbox().
+// libwebsockets runs on a libev loop (epoll): its own poll() loop walked every descriptor on every
+// wake-up, so an idle server with many connections spent a core doing nothing.
 class NetworkLoop {
 public:
     // Binds the listener; throws std::runtime_error when it cannot. Routes are added to router()
@@ -32,7 +35,10 @@ public:
 
     // Serves until stop() is called on this thread (usually from a mailbox job).
     void run();
-    void stop() { running_ = false; }
+    void stop();
+    // One more turn of the loop after run() returned (closing down): waits for an event, or
+    // handles only what is ready.
+    void run_once(bool wait);
 
     Mailbox& mailbox() { return mailbox_; }
     lws_context* context() const { return context_.get(); }
@@ -46,12 +52,15 @@ private:
     struct ContextDeleter {
         void operator()(lws_context* context) const;
     };
+    struct LoopDeleter {
+        void operator()(struct ev_loop* loop) const;
+    };
 
     HttpRouter router_;
     Mailbox mailbox_;
+    std::unique_ptr<struct ev_loop, LoopDeleter> loop_;     // before context_: outlives it
     std::unique_ptr<lws_context, ContextDeleter> context_;
     std::unique_ptr<TimerQueue> timers_;  // after context_: gone before it
-    bool running_ = true;
 };
 
 }  // namespace ilchat::net

@@ -1,14 +1,29 @@
 #include "daemon/net/timer_queue.h"
 
+#include <ev.h>
+
 #include "daemon/net/loop_timer.h"
 
 namespace ilchat::net {
 
-TimerQueue::TimerQueue(lws_context* context) : context_(context) { node_.owner = this; }
+struct TimerQueue::Watcher {
+    ev_timer timer;  // first member: the callback casts back to Watcher
+    TimerQueue* owner;
 
-TimerQueue::~TimerQueue() {
-    if (armed_) lws_sul_cancel(&node_.sul);
+    static void ripe(struct ev_loop*, ev_timer* timer, int) {
+        auto* queue = reinterpret_cast<Watcher*>(timer)->owner;
+        queue->armed_ = false;
+        queue->fire_due();
+        queue->arm();
+    }
+};
+
+TimerQueue::TimerQueue(struct ev_loop* loop) : loop_(loop), watcher_(std::make_unique<Watcher>()) {
+    ev_init(&watcher_->timer, Watcher::ripe);
+    watcher_->owner = this;
 }
+
+TimerQueue::~TimerQueue() { ev_timer_stop(loop_, &watcher_->timer); }
 
 TimerQueue::Entry TimerQueue::add(Clock::time_point due, LoopTimer* timer) {
     auto entry = timers_.emplace(due, timer);
@@ -18,14 +33,7 @@ TimerQueue::Entry TimerQueue::add(Clock::time_point due, LoopTimer* timer) {
 
 void TimerQueue::remove(Entry entry) {
     timers_.erase(entry);
-    // The lws_sul may stay armed for a time nothing is due at: it then finds nothing ripe.
-}
-
-void TimerQueue::ripe(lws_sorted_usec_list_t* sul) {
-    auto* queue = reinterpret_cast<Node*>(sul)->owner;
-    queue->armed_ = false;
-    queue->fire_due();
-    queue->arm();
+    // The libev timer may stay armed for a time nothing is due at: it then finds nothing ripe.
 }
 
 void TimerQueue::fire_due() {
@@ -44,8 +52,13 @@ void TimerQueue::arm() {
     if (armed_ && armed_for_ <= due) return;
     armed_ = true;
     armed_for_ = due;
-    const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(due - Clock::now()).count();
-    lws_sul_schedule(context_, 0, &node_.sul, ripe, static_cast<lws_usec_t>(wait > 0 ? wait : 0));
+    const std::chrono::duration<double> wait = due - Clock::now();
+    ev_timer_stop(loop_, &watcher_->timer);
+    // libev measures from the time its loop last woke; a handler that ran long would make the
+    // timer late by as much, so the clock is brought up to date first.
+    ev_now_update(loop_);
+    ev_timer_set(&watcher_->timer, wait.count() > 0 ? wait.count() : 0.0, 0.0);
+    ev_timer_start(loop_, &watcher_->timer);
 }
 
 }  // namespace ilchat::net
