@@ -40,6 +40,9 @@ protected:
     lws* wsi() const { return wsi_; }
 
 private:
+    SharedFrame take_frame();
+    int write_batch();
+
     lws* wsi_;
     std::size_t max_message_bytes_;
     std::string incoming_;
