@@ -61,6 +61,12 @@ std::size_t content_length(lws* wsi) {
     return n;
 }
 
+bool chunked_transfer(lws* wsi) {
+    std::string coding = header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
+    for (auto& c : coding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return coding.find("chunked") != std::string::npos;
+}
+
 }  // namespace
 
 HttpRequest read_request_head(lws* wsi, std::string path) {
@@ -92,9 +98,18 @@ int HttpExchange::begin(const char* path, const HttpRouter& router) {
     responding_ = false;
     completing_ = false;
     dispatched_ = false;
+    chunked_.reset();
     request_ = read_request_head(wsi_, path ? path : "");
+    // HTTP/1.1 clients and proxies that stream a body (nginx without request buffering, Node's
+    // http client) send it chunked instead of announcing its length. libwebsockets reads a body
+    // only for POST; after another request's chunked body the connection must close, or its
+    // bytes would be read as the next request.
+    if (chunked_transfer(wsi_)) {
+        if (request_.method == HttpMethod::post) chunked_.emplace();
+        else close_after_ = true;
+    }
     const std::size_t length = content_length(wsi_);
-    if (length == 0) return dispatch(router);
+    if (length == 0 && !chunked_) return dispatch(router);
     body_limit_ = router.body_limit(request_.path);
     if (length > body_limit_) return refuse_body(router);
     if (auto refusal = router.body_start(request_, *this)) {
@@ -115,8 +130,28 @@ int HttpExchange::refuse_body(const HttpRouter& router) {
 
 int HttpExchange::body(const char* data, size_t len, const HttpRouter& router) {
     if (dispatched_) return 0;
-    if (request_.body.size() + len > body_limit_) return refuse_body(router);
-    request_.body.append(data, len);
+    if (!chunked_) {
+        if (request_.body.size() + len > body_limit_) return refuse_body(router);
+        request_.body.append(data, len);
+        return 0;
+    }
+    const auto status = chunked_->feed(std::string_view(data, len), request_.body);
+    if (request_.body.size() > body_limit_) return refuse_body(router);
+    switch (status) {
+        case ChunkedBody::Status::more:
+            return 0;
+        case ChunkedBody::Status::invalid:
+            close_after_ = true;
+            dispatched_ = true;
+            return write_head(HttpResponse::json_error(400, "Malformed chunked request body"));
+        case ChunkedBody::Status::complete:
+            // libwebsockets 4.1 takes a body without a length to run until the connection ends,
+            // so it would read whatever follows on this connection as more body. Closing after
+            // the answer (and saying so) makes the client send its next request, or resend a
+            // pipelined one, on a new connection.
+            close_after_ = true;
+            return dispatch(router);
+    }
     return 0;
 }
 
@@ -171,8 +206,8 @@ int HttpExchange::write_head(const HttpResponse& response) {
             return 1;
     }
     // Said explicitly: a keep-alive client pool must not reuse a connection we are closing.
-    if (request_.wants_close) {
-        close_after_ = true;
+    if (request_.wants_close) close_after_ = true;
+    if (close_after_) {
         static constexpr char close[] = "close";
         if (lws_add_http_header_by_token(wsi_, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>(close),
                                          sizeof close - 1, &p, end))

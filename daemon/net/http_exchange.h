@@ -2,8 +2,10 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "daemon/net/chunked_body.h"
 #include "daemon/net/http_message.h"
 #include "daemon/net/http_router.h"
 
@@ -50,6 +52,7 @@ private:
     HttpRequest request_;
     std::string pending_body_;
     std::size_t body_limit_ = 0;
+    std::optional<ChunkedBody> chunked_;  // the body comes with Transfer-Encoding: chunked
     bool dispatched_ = false;
     std::function<void()> abandon_;
     bool close_after_ = false;

@@ -392,6 +392,78 @@ describe('engine.io over raw HTTP and websockets', () => {
     });
   });
 
+  describe('chunked request bodies (Transfer-Encoding: chunked, as nginx without request buffering sends them)', () => {
+    const chunkedPost = (session, chunks) => `POST ${session.path()} HTTP/1.1\r\nHost: x\r\n`
+      + 'Content-Type: text/plain;charset=UTF-8\r\nTransfer-Encoding: chunked\r\n\r\n'
+      + chunks.map((c) => `${Buffer.byteLength(c).toString(16)}\r\n${c}\r\n`).join('') + '0\r\n\r\n';
+
+    test('a chunked POST is decoded and answered ok, with Connection: close', async () => {
+      const session = await Polling.open(server);
+      const res = parseHttpResponse((await rawRequest(server.port, chunkedPost(session, ['40/cli', 'ent0,']))).text);
+      assert.equal(res.status, 200);
+      assert.equal(res.body, 'ok');
+      assert.equal(res.headers.connection, 'close');
+      const records = await session.read((r) => r.startsWith('40'));
+      assert.match(records.find((r) => r.startsWith('40')), /^40\/client0,\{"sid":"[\w-]{20}"\}$/);
+      await assertStillServing(server, healthy);
+    });
+
+    test('chunks split across TCP writes, with extensions and trailers', async () => {
+      const session = await Polling.open(server);
+      const socket = net.connect(server.port, '127.0.0.1');
+      let received = '';
+      socket.on('data', (d) => { received += d; });
+      const closed = new Promise((resolve) => socket.on('close', resolve));
+      await new Promise((resolve) => socket.on('connect', resolve));
+      const pieces = [`POST ${session.path()} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`,
+        'b;ext=1\r\n40/cl', 'ient0,\r\n', '0\r\nX-Trailer: yes\r\n', '\r\n'];
+      for (const piece of pieces) { socket.write(piece); await sleep(30); }
+      await closed;
+      assert.equal(parseHttpResponse(received).body, 'ok');
+      await session.read((r) => r.startsWith('40/client0,'));
+      await assertStillServing(server, healthy);
+    });
+
+    test('a request pipelined behind a chunked body: the connection closes, the request works when resent', async () => {
+      const session = await Polling.open(server);
+      await session.join();
+      const get = `GET ${session.path()} HTTP/1.1\r\nHost: x\r\n\r\n`;
+      const { text, closed } = await rawRequest(server.port, chunkedPost(session, ['42/client0,["x"]']) + get);
+      assert.ok(closed);
+      assert.equal(text.match(/HTTP\/1\.1 /g).length, 1);
+      assert.equal(parseHttpResponse(text).body, 'ok');
+      const res = await session.get();
+      assert.equal(res.status, 200);
+      await assertStillServing(server, healthy);
+    });
+
+    test('a chunked body over max_payload: 413 and the session is gone, as with a length', async () => {
+      const session = await Polling.open(server);
+      const big = '4' + 'x'.repeat(settings.max_payload);
+      const res = parseHttpResponse((await rawRequest(server.port, chunkedPost(session, [big.slice(0, 1000), big.slice(1000)]))).text);
+      assert.equal(res.status, 413);
+      await session.assertGone();
+      await assertStillServing(server, healthy);
+    });
+
+    test('malformed chunk framing: 400, the session itself is untouched', async () => {
+      const session = await Polling.open(server);
+      const bad = `POST ${session.path()} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n40/client0,\r\n0\r\n\r\n`;
+      const res = parseHttpResponse((await rawRequest(server.port, bad)).text);
+      assert.equal(res.status, 400);
+      assert.equal(res.headers.connection, 'close');
+      await session.join();
+      await assertStillServing(server, healthy);
+    });
+
+    test('/backend with a chunked (empty) body answers as usual', async () => {
+      const res = parseHttpResponse((await rawRequest(server.port,
+        'GET /backend/Heartbeat/client0 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')).text);
+      assert.equal(res.status, 200);
+      assert.equal(res.body, '{"status":200}');
+    });
+  });
+
   describe('long-polling misuse', () => {
     test('two long-polls at once: the first gets "1", the second 400 code 3, the session is gone', async () => {
       const session = await Polling.open(server);
