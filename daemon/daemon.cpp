@@ -222,20 +222,18 @@ void Daemon::open_admin_socket() {
 void Daemon::open_health_http() {
     const auto& address = config_.server.metrics_address;
     if (address.empty()) return;
-    try {
-        health_http_ = std::make_unique<ops::HealthHttp>(
-            control_.base(), address,
-            ops::HealthHttp::Handlers{[this] { return metrics_.render(); },
-                                      [this]() -> std::optional<std::string> {
-                                          for (const auto& c : config_.clients)
-                                              if (metrics_.db_up(c.name).Value() == 0) return "database of " + c.name + " down";
-                                          return std::nullopt;
-                                      }});
-        // With port 0 (tests) the kernel picks one: say which.
-        spdlog::info("Metrics: http://{}:{}/metrics", address.substr(0, address.rfind(':')), health_http_->port());
-    } catch (const std::exception& e) {
-        spdlog::warn("{}; running without /metrics", e.what());
-    }
+    // A taken port is a start-up failure, as for the chat port: a daemon silently running
+    // without /metrics would also silence every alert about it.
+    health_http_ = std::make_unique<ops::HealthHttp>(
+        control_.base(), address,
+        ops::HealthHttp::Handlers{[this] { return metrics_.render(); },
+                                  [this]() -> std::optional<std::string> {
+                                      for (const auto& c : config_.clients)
+                                          if (metrics_.db_up(c.name).Value() == 0) return "database of " + c.name + " down";
+                                      return std::nullopt;
+                                  }});
+    // With port 0 (tests) the kernel picks one: say which.
+    spdlog::info("Metrics: http://{}:{}/metrics", address.substr(0, address.rfind(':')), health_http_->port());
 }
 
 void Daemon::update_gauges() {

@@ -2,6 +2,7 @@
 // 1.1, clean stops, logging to files, and ilchatctl init/config against the real binaries.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -106,6 +107,28 @@ describe('listening', () => {
       assert.match(second.stderr, /cannot listen on 127\.0\.0\.1 port \d+/);
     } finally {
       await first.stop();
+    }
+  });
+
+  test('a metrics port in use is a start-up error too, exit 1; metrics_address "" turns it off', async () => {
+    const taken = net.createServer();
+    await new Promise((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const metrics = `127.0.0.1:${taken.address().port}`;
+      const dir = tempDir();
+      const refused = config(dir, await freePort(), { server: { metrics_address: metrics } });
+      const second = await run(ilchatd, [refused.serverPath, ...refused.clientPaths]);
+      assert.equal(second.code, 1);
+      assert.match(second.stderr, new RegExp(`cannot listen on ${metrics} for /metrics`));
+      const off = config(tempDir(), await freePort(), { server: { metrics_address: '' } });
+      const daemon = await startDaemon(off.serverPath, off.clientPaths);
+      try {
+        assert.doesNotMatch(daemon.output, /Metrics: http/);
+      } finally {
+        assert.deepEqual(await daemon.stop(), { code: 0, signal: null });
+      }
+    } finally {
+      taken.close();
     }
   });
 });
