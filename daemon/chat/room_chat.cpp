@@ -90,8 +90,13 @@ void RoomChat::Room::leave(std::int64_t id) { joined.erase(std::remove(joined.be
 
 RoomChat::RoomChat(std::string client_name, net::sio::Namespace& nsp, store::DatabaseWorker& database,
                    store::RoomSchema schema, RoomChatOptions options, lws_context* context)
-    : client_name_(std::move(client_name)), nsp_(nsp), database_(database), schema_(schema), options_(options),
-      context_(context) {
+    : client_name_(std::move(client_name)),
+      nsp_(nsp),
+      database_(database),
+      schema_(schema),
+      options_(options),
+      context_(context),
+      end_of_turn_(context, [this] { flush_userlists(); }) {
     nsp_.on_connect([](Socket& socket) { spdlog::debug("New Connection with SocketId: {}", socket.id()); });
     nsp_.on("login", [this](Socket& s, const Event& e) { on_login(s, e); });
     nsp_.on("enterRoom", [this](Socket& s, const Event& e) { on_enter_room(s, e); });
@@ -162,7 +167,19 @@ void RoomChat::emit_to_subscriber(const Subscriber& s, std::string_view event, c
 }
 
 void RoomChat::emit_userlist(const Room& room, const RoomRef& ref) {
+    if (!userlists_sent_.insert(room.key).second) {
+        userlists_due_.insert_or_assign(room.key, ref);
+        return;
+    }
+    if (!end_of_turn_.running()) end_of_turn_.start(std::chrono::milliseconds(0));
     nsp_.emit_to_room(room.key, "userlist", userlist(now_ms(), ref, userlist_of(room)));
+}
+
+void RoomChat::flush_userlists() {
+    auto due = std::exchange(userlists_due_, {});
+    userlists_sent_.clear();
+    for (const auto& [key, ref] : due)
+        if (const Room* room = find_room(key)) nsp_.emit_to_room(key, "userlist", userlist(now_ms(), ref, userlist_of(*room)));
 }
 
 void RoomChat::cancel_grace(std::int64_t user_id) {

@@ -104,6 +104,7 @@ private:
     std::vector<net::sio::Socket*> sockets_of(const Subscriber& s) const;
     void emit_to_subscriber(const Subscriber& s, std::string_view event, const std::string& json);
     void emit_userlist(const Room& room, const RoomRef& ref);
+    void flush_userlists();
     void cancel_grace(std::int64_t user_id);
     void ignored(std::string_view reason);
     void persist(std::int64_t room_id, std::int64_t sub_id, const std::string& json, std::int64_t seconds);
@@ -118,6 +119,12 @@ private:
     std::unordered_map<std::int64_t, Subscriber> subscribers_;
     // One per user who ever disconnected; kept (not erased from inside its own callback).
     std::unordered_map<std::int64_t, std::unique_ptr<net::LoopTimer>> grace_timers_;
+    // User lists in this turn of the network loop: a room's first goes out at once, later ones
+    // are folded into one sent at the end of the turn (userlists_due_), so that N users entering
+    // in one burst cost O(N) lists, not O(N^2). Each client replaces its list, so it ends the same.
+    std::set<std::string> userlists_sent_;
+    std::map<std::string, RoomRef> userlists_due_;
+    net::LoopTimer end_of_turn_;
 };
 
 }  // namespace ilchat::chat
