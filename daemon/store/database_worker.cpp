@@ -186,13 +186,15 @@ bool DatabaseWorker::store_fast(db::Connection& db, const std::vector<WriteRecor
     db.execute("START TRANSACTION");
     try {
         std::string script;
-        for (const auto& record : records) {
-            if (auto statements = script_of(db, schema_, record)) {
-                script += *statements;
+        for (std::size_t i = 0; i < records.size();) {
+            auto hot = script_of(db, schema_, std::span(records).subspan(i));
+            if (hot.records > 0) {
+                script += hot.sql;
+                i += hot.records;
                 continue;
             }
             if (!script.empty()) db.execute_script(std::exchange(script, {}));
-            apply(db, schema_, record, false);
+            apply(db, schema_, records[i++], false);
         }
         if (!script.empty()) db.execute_script(script);
         db.execute("COMMIT");

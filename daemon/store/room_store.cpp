@@ -52,12 +52,18 @@ void move_to_sessions(db::Connection& db, const std::vector<db::Row>& rows, std:
     }
 }
 
+std::string history_columns(const RoomSchema& schema) {
+    return schema.history_sub_room ? "(hist_id, room_id, message, timestamp, sub_room)" : "(hist_id, room_id, message, timestamp)";
+}
+
+// One row of values: `id` as the SQL of its hist_id, placeholders for the others.
+std::string history_row(const RoomSchema& schema, const std::string& id) {
+    return "(" + id + (schema.history_sub_room ? ", ?, ?, ?, ?)" : ", ?, ?, ?)");
+}
+
 // The chatroom_history INSERT with `id` as the SQL of its hist_id; the other values are bound.
 std::string history_insert_sql(const RoomSchema& schema, const std::string& id) {
-    return schema.history_sub_room
-               ? "INSERT INTO chatroom_history (hist_id, room_id, message, timestamp, sub_room) VALUES (" + id +
-                     ", ?, ?, ?, ?)"
-               : "INSERT INTO chatroom_history (hist_id, room_id, message, timestamp) VALUES (" + id + ", ?, ?, ?)";
+    return "INSERT INTO chatroom_history " + history_columns(schema) + " VALUES " + history_row(schema, id);
 }
 
 std::vector<db::Param> history_values(const RoomSchema& schema, std::int64_t room_id, std::int64_t sub_room,
@@ -66,10 +72,24 @@ std::vector<db::Param> history_values(const RoomSchema& schema, std::int64_t roo
     return {room_id, json, timestamp_s};
 }
 
+// Whether one multi-row INSERT into `table` (an auto-increment sequence table) takes consecutive ids.
+bool consecutive_ids(db::Connection& db, const std::string& table) {
+    const auto engine = db.query("SELECT UPPER(ENGINE) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+                                 "AND TABLE_NAME = ?",
+                                 {table});
+    if (engine.empty() || !engine[0][0]) return false;
+    const auto settings = db.query("SELECT @@auto_increment_increment, @@innodb_autoinc_lock_mode");
+    if (settings.empty() || to_int(settings[0][0]) != 1) return false;  // Galera steps ids by its node count
+    if (*engine[0][0] == "MYISAM" || *engine[0][0] == "ARIA") return true;  // table locks
+    // InnoDB's "interleaved" mode 2 may hand a multi-row INSERT ids with gaps between them.
+    return *engine[0][0] == "INNODB" && to_int(settings[0][1]) <= 1;
+}
+
 }  // namespace
 
 RoomSchema detect_room_schema(db::Connection& db) {
-    return {db.has_column("chatroom_history", "sub_room"), db.has_table("chatroom_prooms")};
+    return {db.has_column("chatroom_history", "sub_room"), db.has_table("chatroom_prooms"),
+            consecutive_ids(db, "chatroom_history_seq")};
 }
 
 std::int64_t next_id(db::Connection& db, const std::string& table) {
@@ -113,10 +133,24 @@ void disconnect_user(db::Connection& db, std::int64_t user_id, const std::vector
     db.execute("DELETE FROM chatroom_users WHERE user_id = ? AND room_id IN (" + rooms + ")", {user_id});
 }
 
-std::string persist_message_script(db::Connection& db, const RoomSchema& schema, std::int64_t room_id,
-                                   std::int64_t sub_room, const std::string& json, std::int64_t timestamp_s) {
+std::string persist_messages_script(db::Connection& db, const RoomSchema& schema, std::span<const HistoryRow> rows) {
     const std::string id = "@ilchat_hist_id";
-    return next_id_script("chatroom_history", id) + db.bind(history_insert_sql(schema, id), history_values(schema, room_id, sub_room, json, timestamp_s)) + ";";
+    auto values = [&](const HistoryRow& row) {
+        return history_values(schema, row.room_id, row.sub_room, std::string(row.json), row.timestamp_s);
+    };
+    std::string script;
+    if (!schema.history_id_blocks || rows.size() < 2) {
+        for (const auto& row : rows) script += next_id_script("chatroom_history", id) + db.bind(history_insert_sql(schema, id), values(row)) + ";";
+        return script;
+    }
+    // k ids in one statement, the rows in another, and the sequence table trimmed to its last id.
+    script = "INSERT INTO chatroom_history_seq (sequence) VALUES (NULL)";
+    for (std::size_t i = 1; i < rows.size(); ++i) script += ",(NULL)";
+    script += ";SET " + id + " = LAST_INSERT_ID();INSERT INTO chatroom_history " + history_columns(schema) + " VALUES ";
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        script += (i ? "," : "") + db.bind(history_row(schema, id + "+" + std::to_string(i)), values(rows[i]));
+    script += ";" + seq_delete_sql("chatroom_history", id + "+" + std::to_string(rows.size() - 1)) + ";";
+    return script;
 }
 
 bool message_stored(db::Connection& db, std::int64_t room_id, const std::string& json, std::int64_t timestamp_s) {

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/db/connection.h"
@@ -14,6 +16,10 @@ namespace ilchat::store {
 struct RoomSchema {
     bool history_sub_room = false;  // chatroom_history.sub_room
     bool private_rooms = false;     // chatroom_prooms / chatroom_psessions
+    // One INSERT of k rows into chatroom_history_seq yields k consecutive ids (MyISAM or Aria,
+    // or InnoDB with innodb_autoinc_lock_mode <= 1, and auto_increment_increment 1), so a batch
+    // of messages can take its ids as one block.
+    bool history_id_blocks = false;
 };
 
 RoomSchema detect_room_schema(db::Connection& db);
@@ -40,10 +46,18 @@ void disconnect_all_users(db::Connection& db, const RoomSchema& schema, std::int
 void disconnect_user(db::Connection& db, std::int64_t user_id, const std::vector<std::int64_t>& room_ids,
                      std::int64_t now_s);
 
-// The statements of persist_message as one script (one round trip among many): the sequence
-// emulation in SQL variables. Without the D13 fallback: a failing script is redone one by one.
-std::string persist_message_script(db::Connection& db, const RoomSchema& schema, std::int64_t room_id,
-                                   std::int64_t sub_room, const std::string& json, std::int64_t timestamp_s);
+// One chat message for chatroom_history; `json` is the object as sent, the timestamp in seconds.
+struct HistoryRow {
+    std::int64_t room_id = 0;
+    std::int64_t sub_room = 0;
+    std::string_view json;
+    std::int64_t timestamp_s = 0;
+};
+
+// The statements of persist_message for several messages as one script (one round trip): the
+// sequence emulation in SQL variables, the ids taken as one block where the schema allows it
+// (then also one multi-row INSERT). Without the D13 fallback: a failing script is redone one by one.
+std::string persist_messages_script(db::Connection& db, const RoomSchema& schema, std::span<const HistoryRow> rows);
 
 // Whether chatroom_history already holds this message (the object as sent carries its sender and
 // millisecond time, so equal text in the same room and second is the same message).

@@ -147,11 +147,17 @@ void apply(db::Connection& db, const RoomSchema& schema, const WriteRecord& reco
     std::visit([&](const auto& r) { apply_one(db, schema, r, replay); }, record);
 }
 
-std::optional<std::string> script_of(db::Connection& db, const RoomSchema& schema, const WriteRecord& record) {
-    if (const auto* m = std::get_if<RoomMessageWrite>(&record))
-        return persist_message_script(db, schema, m->room_id, m->sub_room, m->json, m->timestamp_s);
-    if (const auto* m = std::get_if<ImMessageWrite>(&record)) return insert_message_script(db, m->message);
-    return std::nullopt;
+Script script_of(db::Connection& db, const RoomSchema& schema, std::span<const WriteRecord> records) {
+    if (records.empty()) return {};
+    if (const auto* m = std::get_if<ImMessageWrite>(&records.front())) return {1, insert_message_script(db, m->message)};
+    std::vector<HistoryRow> rows;
+    for (const auto& record : records) {
+        const auto* m = std::get_if<RoomMessageWrite>(&record);
+        if (!m) break;
+        rows.push_back({m->room_id, m->sub_room, m->json, m->timestamp_s});
+    }
+    if (rows.empty()) return {};
+    return {rows.size(), persist_messages_script(db, schema, rows)};
 }
 
 std::string encode(const WriteRecord& record) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -57,9 +58,15 @@ using WriteRecord =
 // already there is left alone, so each record lands exactly once.
 void apply(db::Connection& db, const RoomSchema& schema, const WriteRecord& record, bool replay);
 
-// The hot records (chat messages) as SQL text to run with others in one round trip; nullopt for
-// the rest, which run through apply. Never for a replay: it would not check what is there.
-std::optional<std::string> script_of(db::Connection& db, const RoomSchema& schema, const WriteRecord& record);
+// The hot records (chat messages) at the front of `records` as SQL text to run with others in one
+// round trip: a run of room messages together (their ids as one block where the schema allows),
+// an On-Screen Chat message alone. `records` = 0 for a record that must run through apply. Never
+// for a replay: it would not check what is there.
+struct Script {
+    std::size_t records = 0;
+    std::string sql;
+};
+Script script_of(db::Connection& db, const RoomSchema& schema, std::span<const WriteRecord> records);
 
 // One line of JSON (no newline); decode gives nullopt for a line that is not a record.
 std::string encode(const WriteRecord& record);
