@@ -590,10 +590,9 @@ std::optional<HttpResponse> Server::handle_http(const HttpRequest& request, Http
         if (!format) return failure(settings_, request, protocol, ErrorCode::bad_request);
         if (shutting_down_) return HttpResponse::json_error(503, "Shutting down");
         if (settings_.metrics) settings_.metrics->handshakes("polling").Increment();
-        std::string sid = random_id();
-        auto session = std::make_unique<Session>(*this, sid, protocol);
+        auto session = std::make_unique<Session>(*this, random_id(), protocol);
         Session& opened = *session;
-        sessions_.emplace(sid, std::move(session));
+        sessions_.emplace(opened.id(), std::move(session));
         handler_.on_open(opened);
         return opened.handshake(request, *format);
     }
@@ -616,11 +615,10 @@ WebSocketConnection* Server::accept_websocket(const HttpRequest& request, lws* w
     }
     if (!request.has_query("sid")) {
         if (settings_.metrics) settings_.metrics->handshakes("websocket").Increment();
-        std::string sid = random_id();
-        auto session = std::make_unique<Session>(*this, sid, protocol_of(request));
+        auto session = std::make_unique<Session>(*this, random_id(), protocol_of(request));
         auto* transport = new WebSocketTransport(wsi, *this, session.get());
         Session& opened = *session;
-        sessions_.emplace(sid, std::move(session));
+        sessions_.emplace(opened.id(), std::move(session));
         opened.attach_websocket(transport);
         handler_.on_open(opened);
         return transport;

@@ -190,7 +190,7 @@ private:
     lws_context* context_;
     Settings settings_;
     SessionHandler& handler_;
-    std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+    std::unordered_map<std::string_view, std::unique_ptr<Session>> sessions_;  // keys view the sessions' ids
     std::vector<std::unique_ptr<Session>> retired_;
     LoopTimer reaper_;
     bool shutting_down_ = false;

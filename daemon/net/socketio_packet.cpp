@@ -215,7 +215,7 @@ Decoded decode(std::string_view text, Revision revision) {
 std::optional<Packet> Reassembler::start(Packet header) {
     if (pending_) throw std::logic_error("sio::Reassembler::start while attachments are pending");
     if (header.attachment_count == 0) return header;
-    pending_ = std::move(header);
+    pending_ = std::make_unique<Packet>(std::move(header));
     return std::nullopt;
 }
 
@@ -223,7 +223,7 @@ Decoded Reassembler::add_attachment(std::string bytes) {
     if (!pending_) return failure("binary attachment without a pending binary packet");
     pending_->attachments.push_back(std::move(bytes));
     if (pending_->attachments.size() < pending_->attachment_count) return {};
-    Decoded completed{std::move(pending_), {}};
+    Decoded completed{std::move(*pending_), {}};
     pending_.reset();
     return completed;
 }

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,10 +75,10 @@ public:
     // an empty Decoded while more are expected, and an error when no binary packet is pending.
     Decoded add_attachment(std::string bytes);
 
-    bool pending() const { return pending_.has_value(); }
+    bool pending() const { return pending_ != nullptr; }
 
 private:
-    std::optional<Packet> pending_;
+    std::unique_ptr<Packet> pending_;  // on the heap: every session has a Reassembler, few use it
 };
 
 }  // namespace ilchat::net::sio

@@ -56,6 +56,32 @@ std::string Event::args_json() const {
 // ---------------------------------------------------------------------------------------------
 // Per Engine.IO session: the namespaces it joined and the binary packet being reassembled.
 
+// The namespaces a session joined: at most a few (ILIAS: two), so a vector beats a map for an idle
+// session's memory.
+class Server::Sockets {
+public:
+    Socket* find(std::string_view nsp) {
+        auto found = entry(nsp);
+        return found == entries_.end() ? nullptr : found->get();
+    }
+    void add(std::unique_ptr<Socket> socket) { entries_.push_back(std::move(socket)); }
+    std::unique_ptr<Socket> take(std::string_view nsp) {
+        auto found = entry(nsp);
+        if (found == entries_.end()) return nullptr;
+        auto socket = std::move(*found);
+        entries_.erase(found);
+        return socket;
+    }
+    bool empty() const { return entries_.empty(); }
+    const std::string& first_namespace() const { return entries_.front()->nsp().name(); }
+
+private:
+    std::vector<std::unique_ptr<Socket>>::iterator entry(std::string_view nsp) {
+        return std::find_if(entries_.begin(), entries_.end(), [nsp](const auto& s) { return s->nsp().name() == nsp; });
+    }
+    std::vector<std::unique_ptr<Socket>> entries_;
+};
+
 struct Server::Client final : eio::Session::Attachment {
     Client(lws_context* context, eio::Session& session)
         : revision(session.protocol() == eio::Protocol::v3 ? Revision::v4 : Revision::v5),
@@ -66,7 +92,7 @@ struct Server::Client final : eio::Session::Attachment {
 
     const Revision revision;
     LoopTimer connect_timer;
-    std::unordered_map<std::string, std::unique_ptr<Socket>> sockets;
+    Sockets sockets;
     Reassembler reassembler;
 };
 
@@ -130,11 +156,15 @@ void Socket::disconnect() {
 }
 
 void Socket::join(const std::string& room) {
-    if (rooms_.insert(room).second) nsp_.rooms_[room].insert(this);
+    if (std::find(rooms_.begin(), rooms_.end(), room) != rooms_.end()) return;
+    rooms_.push_back(room);
+    nsp_.rooms_[room].insert(this);
 }
 
 void Socket::leave(const std::string& room) {
-    if (rooms_.erase(room) == 0) return;
+    auto mine = std::find(rooms_.begin(), rooms_.end(), room);
+    if (mine == rooms_.end()) return;
+    rooms_.erase(mine);
     auto found = nsp_.rooms_.find(room);
     if (found == nsp_.rooms_.end()) return;
     found->second.erase(this);
@@ -265,14 +295,14 @@ void Server::dispatch(eio::Session& session, Client& client, Packet packet) {
         connect(session, client, packet);
         return;
     }
-    auto found = client.sockets.find(packet.nsp);
-    if (found == client.sockets.end()) {
+    Socket* found = client.sockets.find(packet.nsp);
+    if (!found) {
         // socket.io 4 closes a connection that talks in a namespace it never joined; socket.io 2
         // ignored such packets.
         if (client.revision == Revision::v5) session.close(eio::CloseReason::parse_error);
         return;
     }
-    Socket& socket = *found->second;
+    Socket& socket = *found;
     switch (packet.type) {
         case PacketType::disconnect:
             remove_socket(client, packet.nsp, "client namespace disconnect");
@@ -319,11 +349,11 @@ void Server::connect(eio::Session& session, Client& client, const Packet& packet
         send_packet(session, refusal);
         return;
     }
-    if (client.sockets.count(nsp->name())) return;  // already joined: socket.io ignores the repeat
+    if (client.sockets.find(nsp->name())) return;  // already joined: socket.io ignores the repeat
     client.connect_timer.cancel();
     auto socket = std::make_unique<Socket>(*nsp, session, random_id(), packet.payload);
     Socket& joined = *socket;
-    client.sockets.emplace(nsp->name(), std::move(socket));
+    client.sockets.add(std::move(socket));
 
     Packet reply;
     reply.type = PacketType::connect;
@@ -335,10 +365,8 @@ void Server::connect(eio::Session& session, Client& client, const Packet& packet
 }
 
 void Server::remove_socket(Client& client, const std::string& nsp, std::string_view reason) {
-    auto found = client.sockets.find(nsp);
-    if (found == client.sockets.end()) return;
-    std::unique_ptr<Socket> socket = std::move(found->second);
-    client.sockets.erase(found);
+    std::unique_ptr<Socket> socket = client.sockets.take(nsp);
+    if (!socket) return;
     if (socket->nsp().on_disconnect_) socket->nsp().on_disconnect_(*socket, reason);
 }
 
@@ -346,7 +374,7 @@ void Server::on_close(eio::Session& session, eio::CloseReason reason) {
     auto* client = static_cast<Client*>(session.attachment.get());
     if (!client) return;
     client->connect_timer.cancel();
-    while (!client->sockets.empty()) remove_socket(*client, client->sockets.begin()->first, eio::describe(reason));
+    while (!client->sockets.empty()) remove_socket(*client, client->sockets.first_namespace(), eio::describe(reason));
 }
 
 }  // namespace ilchat::net::sio
