@@ -27,7 +27,7 @@ const auto table = std::to_array<Setting<ServerConfig>>({
      "path prefix: socket.io is served at <sub_directory>/socket.io and <sub_directory>/"},
     {"cert", &ServerConfig::cert, {K::optional_path}, Reload::restart, "PEM certificate (https)"},
     {"key", &ServerConfig::key, {K::optional_path}, Reload::restart, "PEM private key (https)"},
-    {"dhparam", &ServerConfig::dhparam, {K::optional_path}, Reload::restart, "DH parameters file (https, optional)"},
+    {"dhparam", &ServerConfig::dhparam, {K::optional_path}, Reload::restart, "DH parameters file (https); checked for readability only: libwebsockets takes none, OpenSSL's built-in groups choose the key exchange"},
     {"log", &ServerConfig::log, {K::optional_path}, Reload::live, "main log file; unset, 0 or \"\" logs to stderr"},
     {"error_log", &ServerConfig::error_log, {K::optional_path}, Reload::live,
      "error log file (errors only); unset keeps errors in the main log"},
