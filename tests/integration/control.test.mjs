@@ -221,8 +221,8 @@ describe('reload and signals', () => {
       assert.equal(reply.result, 0, reply.text);
       assert.match(reply.text, /clients added: third, removed: other/);
       assert.equal(await leavingGone, 'io server disconnect');
-      const heartbeat = (name) => fetch(`http://127.0.0.1:${port}/backend/Heartbeat/${name}`).then((r) => r.status);
-      assert.equal(await heartbeat('other'), 404);
+      const removed = await fetch(`http://127.0.0.1:${port}/backend/Connect/other/1/6`);
+      assert.equal(removed.status, 404);
       await eventually(async () => {
         const rooms = (await admin(path.join(dir, 'admin.sock'), { command: 'rooms', arguments: { namespace: 'third' } }));
         assert.deepEqual(Object.keys(rooms.arguments.rooms['/third']).sort(), ['1_0', '2_0', '3_0']);

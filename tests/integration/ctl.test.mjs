@@ -432,15 +432,15 @@ describe('live commands and health against a running daemon', () => {
     chmodSync(socketPath, 0o660);
   });
 
-  test('health: {"status":200} from the heartbeat is exit 0; a wrong name or a silent server is exit 1', async () => {
+  test('health: {"status":200} from the heartbeat is exit 0 (for any name, D21); a silent server is exit 1', async () => {
     const up = await ctl(['health', '--server-cfg', serverPath, '--client-cfg', clientPaths[0]]);
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stdout, new RegExp(`^ok: http://127\\.0\\.0\\.1:${port}/backend/Heartbeat/ilias answered \\{"status":200\\} in \\d+ ms`));
     const json = JSON.parse((await ctl(['health', '--url', `http://localhost:${port}/`, '--name', 'ilias', '--json'])).stdout);
     assert.equal(json.ok, true);
-    const wrong = await ctl(['health', '--url', `http://127.0.0.1:${port}`, '--name', 'nope']);
-    assert.equal(wrong.code, 1);
-    assert.match(wrong.stderr, /Heartbeat\/nope: (HTTP \d+|unexpected answer)/);
+    // As the Node server, whose Heartbeat answered any name: the old image's checks use a fixed one.
+    const fixedName = await ctl(['health', '--url', `http://127.0.0.1:${port}`, '--name', 'onscreen']);
+    assert.equal(fixedName.code, 0, fixedName.stderr);
     const silent = await silentServer();
     try {
       const slow = await ctl(['health', '--url', `http://127.0.0.1:${silent.port}`, '--name', 'ilias', '--timeout', '0.5']);

@@ -60,9 +60,13 @@ describe('heartbeat', () => {
     let res = await fetch(`http://127.0.0.1:${port}/nothing/here`);
     assert.equal(res.status, 404);
     assert.deepEqual(await res.json(), { status: 404, message: 'Not Found' });
-    res = await fetch(`http://127.0.0.1:${port}/backend/Heartbeat/unknown`);
+    res = await fetch(`http://127.0.0.1:${port}/backend/Connect/unknown/1/6`);
     assert.equal(res.status, 404);
     assert.deepEqual(await res.json(), { status: 404, message: 'Unknown namespace "unknown"' });
+    // D21: Heartbeat of any name answers as the Node server did (the old image checks a fixed name).
+    res = await fetch(`http://127.0.0.1:${port}/backend/Heartbeat/onscreen`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { status: 200 });
   });
 
   test('garbage on the socket does not hurt the server', async () => {

@@ -40,9 +40,12 @@ TEST_CASE("Heartbeat answers for a configured client, as Express would match it"
 }
 
 TEST_CASE("unknown routes and namespaces get JSON errors", "[backend]") {
-    auto unknown_ns = get("/backend/Heartbeat/other");
+    auto unknown_ns = get("/backend/Connect/other/1/6");
     CHECK(unknown_ns.status == 404);
     CHECK(unknown_ns.body == R"({"status":404,"message":"Unknown namespace \"other\""})");
+    // D21: Heartbeat answers for any name, as the Node server did.
+    CHECK(get("/backend/Heartbeat/other").status == 200);
+    CHECK(get("/backend/Heartbeat/onscreen").body == R"({"status":200})");
     CHECK(get("/backend/Nothing/ilias").status == 404);
     CHECK(get("/backend/Heartbeat/ilias/extra").status == 404);
     CHECK(get("/backend/").status == 404);
