@@ -128,7 +128,8 @@ ImChat::ImChat(std::string client_name, net::sio::Namespace& nsp, store::Databas
           query<std::unordered_set<std::int64_t>>(
               store::accepting_users, [this](auto accepting) { apply_preferences(accepting); }, true);
           schedule_preference_refresh();
-      }) {
+      }),
+      preference_lookup_(context, [this] { read_new_preferences(); }) {
     nsp_.on_connect([](Socket& socket) { spdlog::debug("New IM Connection with SocketId: {}", socket.id()); });
     nsp_.on("login", [this](Socket& s, const Event& e) { on_login(s, e); });
     nsp_.on("conversations", [this](Socket& s, const Event&) { on_conversations(s); });
@@ -176,6 +177,10 @@ ImChat::Participant& ImChat::participant(std::int64_t id, std::string_view name)
     if (created) {
         p.id = id;
         p.accepts_messages = !accepting_ || accepting_->count(id);
+        if (accepting_) {
+            unread_preferences_.push_back(id);
+            if (!preference_lookup_.running()) preference_lookup_.start(std::chrono::milliseconds(0));
+        }
     }
     // Only a user's own login renames them; others' requests just introduce unknown users.
     if (p.name.empty()) p.name = name;
@@ -453,14 +458,11 @@ void ImChat::on_message(Socket& socket, const Event& event) {
         return;
     }
     std::vector<std::int64_t> ignored;
-    bool someone_else_accepts = false;
-    for (auto member : c->participants) {
-        const Participant& p = participants_.at(member);
-        if (!p.accepts_messages) ignored.push_back(member);
-        else if (member != sender->id) someone_else_accepts = true;
-    }
-    if (c->is_group || someone_else_accepts)
-        write(store::ImMessageWrite{message});
+    for (auto member : c->participants)
+        if (!participants_.at(member).accepts_messages) ignored.push_back(member);
+    // The Node server stores a message of a group, or when a participant accepts messages; the
+    // sender, who got this far, is one of them.
+    write(store::ImMessageWrite{message});
     c->latest_message = message;  // DESIGN.md D7
     const std::string conversation = conversation_json(*c);
     const std::string object = message_object(message);
@@ -552,6 +554,20 @@ void ImChat::apply_preferences(const std::unordered_set<std::int64_t>& accepting
     spdlog::info("Finished fetching user settings for namespace {}-im", client_name_);
     accepting_ = accepting;
     for (auto& [id, p] : participants_) p.accepts_messages = accepting.count(id) > 0;
+}
+
+void ImChat::read_new_preferences() {
+    auto users = std::exchange(unread_preferences_, {});
+    query<std::unordered_set<std::int64_t>>(
+        [users](db::Connection& db) { return store::accepting_among(db, users); },
+        [this, users](auto accepting) {
+            for (auto id : users) {
+                const bool accepts = accepting.count(id) > 0;
+                if (accepts) accepting_->insert(id);
+                if (auto p = participants_.find(id); p != participants_.end()) p->second.accepts_messages = accepts;
+            }
+        },
+        true);
 }
 
 void ImChat::start_preference_refresh() {

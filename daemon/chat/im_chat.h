@@ -99,6 +99,7 @@ private:
     void write(store::WriteRecord record) { database_.write(std::move(record)); }
     void apply_preferences(const std::unordered_set<std::int64_t>& accepting);
     void schedule_preference_refresh();
+    void read_new_preferences();
 
     std::string client_name_;
     net::sio::Namespace& nsp_;
@@ -107,9 +108,13 @@ private:
     ImChatOptions options_;
     std::unordered_map<std::int64_t, Participant> participants_;
     std::unordered_map<std::string, Conversation> conversations_;
-    // Who accepted messages at the last usr_pref read; participants created later follow it.
+    // Who accepted messages at the last usr_pref read.
     std::optional<std::unordered_set<std::int64_t>> accepting_;
     net::LoopTimer preference_timer_;
+    // DESIGN.md D20: participants that appeared after the last read get theirs read at once, those
+    // of one loop turn in one query; until it answers they count as the last read had them.
+    std::vector<std::int64_t> unread_preferences_;
+    net::LoopTimer preference_lookup_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

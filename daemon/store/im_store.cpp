@@ -111,11 +111,25 @@ void close_conversation(db::Connection& db, const std::string& conversation_id, 
                {now_ms, conversation_id, user_id});
 }
 
-std::unordered_set<std::int64_t> accepting_users(db::Connection& db) {
+namespace {
+
+constexpr const char* accepting_sql = "SELECT usr_id FROM usr_pref WHERE keyword = 'chat_osc_accept_msg' AND value = 'y'";
+
+std::unordered_set<std::int64_t> user_ids(const std::vector<db::Row>& rows) {
     std::unordered_set<std::int64_t> users;
-    for (const auto& row : db.query("SELECT usr_id FROM usr_pref WHERE keyword = 'chat_osc_accept_msg' AND value = 'y'"))
-        users.insert(number(row[0]));
+    for (const auto& row : rows) users.insert(number(row[0]));
     return users;
+}
+
+}  // namespace
+
+std::unordered_set<std::int64_t> accepting_users(db::Connection& db) { return user_ids(db.query(accepting_sql)); }
+
+std::unordered_set<std::int64_t> accepting_among(db::Connection& db, const std::vector<std::int64_t>& users) {
+    if (users.empty()) return {};
+    std::string in;
+    for (auto id : users) in += (in.empty() ? "" : ",") + std::to_string(id);
+    return user_ids(db.query(std::string(accepting_sql) + " AND usr_id IN (" + in + ")"));
 }
 
 }  // namespace ilchat::store

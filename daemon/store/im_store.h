@@ -53,5 +53,7 @@ void close_conversation(db::Connection& db, const std::string& conversation_id, 
 
 // Users whose chat_osc_accept_msg preference is 'y'.
 std::unordered_set<std::int64_t> accepting_users(db::Connection& db);
+// Those of `users` whose preference is 'y' (a user without the row does not accept, as ILIAS reads it).
+std::unordered_set<std::int64_t> accepting_among(db::Connection& db, const std::vector<std::int64_t>& users);
 
 }  // namespace ilchat::store

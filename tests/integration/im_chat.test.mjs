@@ -7,8 +7,9 @@
 //
 // ilchatd's own decisions tested here (besides DESIGN.md): numNewMessages is the unread count only
 // in the `conversation` events sent after login/`conversations` (0 elsewhere); `conversation`
-// needs the requesting socket's user among the requested participants; a message is stored when
-// the conversation is a group or another participant accepts messages.
+// needs the requesting socket's user among the requested participants. As in the Node server, a
+// message is stored when the conversation is a group or a participant accepts messages, the
+// sender included; a participant the last usr_pref read did not cover has its own read at once (D20).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -22,6 +23,30 @@ const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Users of tests/sql/demo-data.sql: 6 and 7 accept messages (usr_pref chat_osc_accept_msg 'y').
 const root = { id: 6, name: 'root' };
+describe('OSC: the preference of a user the last usr_pref read did not cover (D20)', () => {
+  const database = 'ilias_it_im_new_users';
+  const fresh = { id: 21, name: 'fresh' };      // switched on after ilchatd read usr_pref
+  const silent = { id: 22, name: 'silent' };    // no row at all: does not accept
+  let server;
+  before(async () => { server = await startServer(database); });
+  after(() => stopServer(server));
+
+  test('a user who accepts since the last read gets messages at once; one without a row does not', async () => {
+    sql(database, "REPLACE INTO usr_pref (usr_id, keyword, value) VALUES (21, 'chat_osc_accept_msg', 'y')");
+    const s6 = await loggedIn(server, root);
+    const s21 = await loggedIn(server, fresh);
+    const s22 = await loggedIn(server, silent);
+    s6.emit('conversation', [root, fresh]);
+    const C = conversation((await s6.events.next('conversation-init'))[0].id, [root, fresh]);
+    await sendMessage(s6, C, 'Welcome, fresh', [s6, s21]);
+    s6.emit('conversation', [root, silent]);
+    const D = conversation((await s6.events.next('conversation-init'))[0].id, [root, silent]);
+    const m = await sendMessage(s6, D, 'Hello silent', [s6]);
+    assert.deepEqual((await s6.events.next('participantsSuppressedMessages'))[0], { ...m, ignoredParticipants: { 22: 22 } });
+    await quiet([s6, s21, s22]);
+  });
+});
+
 const jdoe = { id: 7, name: 'jdoe' };
 
 // ---------------------------------------------------------------------------------------------
@@ -484,7 +509,7 @@ describe('OSC: users who do not accept messages; UserConfigChange', () => {
   before(async () => { server = await startServer(database); });
   after(() => stopServer(server));
 
-  test('a message to a user who does not accept: only participantsSuppressedMessages; a 1:1 is not stored', async () => {
+  test('a message to a user who does not accept: only participantsSuppressedMessages; still stored (the sender accepts)', async () => {
     s6 = await loggedIn(server, root);
     s8 = await loggedIn(server, max);
     s6.emit('conversation', [root, max]);
@@ -494,8 +519,7 @@ describe('OSC: users who do not accept messages; UserConfigChange', () => {
 
     const m = await sendMessage(s6, C, 'Hello max', [s6]);
     assert.deepEqual((await s6.events.next('participantsSuppressedMessages'))[0], { ...m, ignoredParticipants: { 8: 8 } });
-    await barrier(s6, C.id);
-    assert.equal(count(database, 'osc_messages'), 0);
+    await eventually(() => assert.deepEqual(messagesOf(database, C.id), [dbMessage(m)]));
     await quiet([s6, s8]);
   });
 
@@ -509,8 +533,7 @@ describe('OSC: users who do not accept messages; UserConfigChange', () => {
     // Still suppressed.
     const m = await sendMessage(s6, C, 'Hello again', [s6]);
     assert.deepEqual((await s6.events.next('participantsSuppressedMessages'))[0], { ...m, ignoredParticipants: { 8: 8 } });
-    await barrier(s6, C.id);
-    assert.equal(count(database, 'osc_messages'), 0);
+    await eventually(() => assert.equal(count(database, 'osc_messages'), 2));
     await quiet([s6, s8]);
 
     const invalid = await backendGet(server.port, 'UserConfigChange/client0?message=%7Bnot%20json',
@@ -523,7 +546,7 @@ describe('OSC: users who do not accept messages; UserConfigChange', () => {
     assert.deepEqual(await userConfigChange(server, { 8: { acceptsMessages: true } }), { status: 200, body: { status: 200 } });
     const m1 = await sendMessage(s6, C, 'Can you read this?', [s6, s8]);
     const m2 = await sendMessage(s8, C, 'Yes, now I can', [s6, s8]);
-    await eventually(() => assert.deepEqual(messagesOf(database, C.id), [dbMessage(m1), dbMessage(m2)]));
+    await eventually(() => assert.deepEqual(messagesOf(database, C.id).slice(-2), [dbMessage(m1), dbMessage(m2)]));
     await quiet([s6, s8]);
   });
 
@@ -536,11 +559,10 @@ describe('OSC: users who do not accept messages; UserConfigChange', () => {
     assert.deepEqual(snapshot(database), before);
     await quiet([s6, s8]);
 
-    // And messages to 8 are suppressed again.
+    // And messages to 8 are suppressed again, but stored: root accepts.
     const m2 = await sendMessage(s6, C, 'Gone again?', [s6]);
     assert.deepEqual((await s6.events.next('participantsSuppressedMessages'))[0], { ...m2, ignoredParticipants: { 8: 8 } });
-    await barrier(s6, C.id);
-    assert.deepEqual(snapshot(database), before);
+    await eventually(() => assert.deepEqual(messagesOf(database, C.id).at(-1), dbMessage(m2)));
     await quiet([s6, s8]);
   });
 
