@@ -343,12 +343,16 @@ void RoomChat::on_disconnect(Socket& socket) {
 void RoomChat::grace_expired(std::int64_t user_id) {
     Subscriber* subscriber = find_subscriber(user_id);
     if (!subscriber || !subscriber->sockets.empty()) return;
-    std::vector<std::int64_t> room_ids;
+    std::vector<std::int64_t> room_ids, proom_ids, closed_ids;
     const std::int64_t ts = now_ms();
     for (auto& [key, room] : rooms_) {
         if (!room.subscribers.count(user_id)) continue;
         room.leave(user_id);
         room.subscribers.erase(user_id);
+        if (const auto sub = text::integer_of(std::string_view(key).substr(key.find('_') + 1)).value_or(0); sub != 0) {
+            proom_ids.push_back(sub);
+            if (room.subscribers.empty()) closed_ids.push_back(sub);
+        }
         const auto underscore = key.find('_');
         RoomRef ref{json_string(key.substr(0, underscore)), std::nullopt};
         if (schema_.private_rooms) ref.sub_room_id_json = json_string(key.substr(underscore + 1));
@@ -359,6 +363,8 @@ void RoomChat::grace_expired(std::int64_t user_id) {
         if (std::find(room_ids.begin(), room_ids.end(), room_id) == room_ids.end()) room_ids.push_back(room_id);
     }
     subscribers_.erase(user_id);
+    if (schema_.private_rooms && !proom_ids.empty())
+        database_.write(store::PrivateRoomsLeftWrite{user_id, std::move(proom_ids), std::move(closed_ids), ts / 1000});
     database_.write(store::UserLeftWrite{user_id, std::move(room_ids), ts / 1000});
 }
 

@@ -133,6 +133,16 @@ void disconnect_user(db::Connection& db, std::int64_t user_id, const std::vector
     db.execute("DELETE FROM chatroom_users WHERE user_id = ? AND room_id IN (" + rooms + ")", {user_id});
 }
 
+void leave_private_rooms(db::Connection& db, std::int64_t user_id, const std::vector<std::int64_t>& proom_ids,
+                         const std::vector<std::int64_t>& closed, std::int64_t now_s) {
+    if (proom_ids.empty()) return;
+    db.execute("UPDATE chatroom_psessions SET disconnected = ? WHERE user_id = ? AND proom_id IN (" + in_list(proom_ids) +
+                   ")",
+               {now_s, user_id});
+    if (!closed.empty())
+        db.execute("UPDATE chatroom_prooms SET closed = ? WHERE proom_id IN (" + in_list(closed) + ")", {now_s});
+}
+
 std::string persist_messages_script(db::Connection& db, const RoomSchema& schema, std::span<const HistoryRow> rows) {
     const std::string id = "@ilchat_hist_id";
     auto values = [&](const HistoryRow& row) {

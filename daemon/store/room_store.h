@@ -46,6 +46,10 @@ void disconnect_all_users(db::Connection& db, const RoomSchema& schema, std::int
 void disconnect_user(db::Connection& db, std::int64_t user_id, const std::vector<std::int64_t>& room_ids,
                      std::int64_t now_s);
 
+// ILIAS <= 8: the user's private-room sessions end at `now_s`; the rooms in `closed` are closed.
+void leave_private_rooms(db::Connection& db, std::int64_t user_id, const std::vector<std::int64_t>& proom_ids,
+                         const std::vector<std::int64_t>& closed, std::int64_t now_s);
+
 // One chat message for chatroom_history; `json` is the object as sent, the timestamp in seconds.
 struct HistoryRow {
     std::int64_t room_id = 0;

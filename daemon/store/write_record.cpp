@@ -29,6 +29,9 @@ void apply_one(db::Connection& db, const RoomSchema& schema, const RoomMessageWr
 void apply_one(db::Connection& db, const RoomSchema&, const UserLeftWrite& w, bool) {
     disconnect_user(db, w.user_id, w.room_ids, w.at_s);
 }
+void apply_one(db::Connection& db, const RoomSchema&, const PrivateRoomsLeftWrite& w, bool) {
+    leave_private_rooms(db, w.user_id, w.proom_ids, w.closed_ids, w.at_s);
+}
 void apply_one(db::Connection& db, const RoomSchema&, const ConversationWrite& w, bool replay) {
     if (w.insert) insert_once(replay, [&] { insert_conversation(db, w.conversation); });
     else update_conversation(db, w.conversation);
@@ -104,6 +107,11 @@ bool fields(UserLeftWrite& r, Visit&& visit) {
     return visit("user_id", r.user_id) && visit("room_ids", r.room_ids) && visit("at", r.at_s);
 }
 template <class Visit>
+bool fields(PrivateRoomsLeftWrite& r, Visit&& visit) {
+    return visit("user_id", r.user_id) && visit("proom_ids", r.proom_ids) && visit("closed_ids", r.closed_ids) &&
+           visit("at", r.at_s);
+}
+template <class Visit>
 bool fields(ConversationWrite& r, Visit&& visit) {
     return visit("insert", r.insert) && visit("id", r.conversation.id) && visit("is_group", r.conversation.is_group) &&
            visit("participants", r.conversation.participants_json);
@@ -125,8 +133,8 @@ bool fields(CloseWrite& r, Visit&& visit) {
 }
 
 // The kind names, in the order of the WriteRecord alternatives.
-constexpr std::string_view kind_names[] = {"room_message", "user_left", "conversation",
-                                           "im_message",   "activity",  "close"};
+constexpr std::string_view kind_names[] = {"room_message", "user_left", "conversation",      "im_message",
+                                           "activity",     "close",     "private_rooms_left"};
 static_assert(std::size(kind_names) == std::variant_size_v<WriteRecord>);
 
 template <std::size_t... I>

@@ -29,6 +29,13 @@ struct UserLeftWrite {  // chatroom_users -> chatroom_sessions after the disconn
     std::int64_t at_s = 0;
 };
 
+struct PrivateRoomsLeftWrite {  // ILIAS <= 8: chatroom_psessions / chatroom_prooms after the grace
+    std::int64_t user_id = 0;
+    std::vector<std::int64_t> proom_ids;   // the private rooms the user was in
+    std::vector<std::int64_t> closed_ids;  // those of them nobody is in any more
+    std::int64_t at_s = 0;
+};
+
 struct ConversationWrite {  // osc_conversation
     bool insert = false;  // INSERT of a new conversation, else UPDATE of its participants
     StoredConversation conversation;
@@ -51,7 +58,8 @@ struct CloseWrite {  // osc_activity.is_closed
 };
 
 using WriteRecord =
-    std::variant<RoomMessageWrite, UserLeftWrite, ConversationWrite, ImMessageWrite, ActivityWrite, CloseWrite>;
+    std::variant<RoomMessageWrite, UserLeftWrite, ConversationWrite, ImMessageWrite, ActivityWrite, CloseWrite,
+                 PrivateRoomsLeftWrite>;
 
 // Runs the statements of one record. With `replay` the record may have been stored before (a
 // spool replayed after a crash, or a batch whose COMMIT got no answer): then a row that is

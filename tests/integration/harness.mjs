@@ -21,10 +21,11 @@ export function tempDir(prefix = 'ilchat-it-') {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-// (Re)creates a database with the ILIAS schema; `schema` 'ilias9' (default) or 'ilias8'.
+// (Re)creates a database with the ILIAS schema; `schema` 'ilias9' (default), 'ilias8' or 'ilias53'.
+const schemaFiles = { ilias9: 'ilias-schema.sql', ilias8: 'ilias8-schema.sql', ilias53: 'ilias53-schema.sql' };
 export function createDatabase(name, { schema = 'ilias9', demo = true } = {}) {
   const sql = path.join(sourceDir, 'tests', 'sql');
-  const files = [path.join(sql, schema === 'ilias8' ? 'ilias8-schema.sql' : 'ilias-schema.sql')];
+  const files = [path.join(sql, schemaFiles[schema])];
   if (demo) files.push(path.join(sql, 'demo-data.sql'));
   execFileSync(path.join(sourceDir, 'tests', 'env', 'mariadb.sh'), ['create-db', mariadbDir, name, ...files]);
 }
@@ -177,7 +178,17 @@ export function sqlRows(database, statement) {
 // the first not yet taken matching event (waiting for it), none() checks that none arrives.
 export function recordEvents(socket) {
   const entries = [];
-  socket.onAny((event, ...args) => entries.push({ event, args, taken: false }));
+  const record = (event, ...args) => entries.push({ event, args, taken: false });
+  if (socket.onAny) {
+    socket.onAny(record);
+  } else {
+    // socket.io-client 2.x has no onAny: every incoming event passes through onevent.
+    const onevent = socket.onevent;
+    socket.onevent = function (packet) {
+      record(...(packet.data || []));
+      onevent.call(this, packet);
+    };
+  }
   const find = (event, match) => entries.find((e) => !e.taken && e.event === event && match(...e.args));
   const seen = () => JSON.stringify(entries.map((e) => [e.event, ...e.args]));
   return {
