@@ -1,6 +1,8 @@
 // A real browser in the room chat: headless Chromium loads browser/room.html, which uses the
-// browser build of socket.io-client 4.8 (the library ILIAS ships) to log in to ilchatd, enter
-// room 1 and talk to a second user driven by the Node socket.io-client. The page POSTs what it
+// browser build of socket.io-client (4.8, which ILIAS 8-12 ship, and 2.4, which ILIAS 5.3-7 ship,
+// with the ILIAS <= 8 event arguments) to log in to ilchatd, enter room 1 and talk to a second
+// user driven by the Node socket.io-client 4.8: with 2.4 an Engine.IO 3 and an Engine.IO 4 client
+// share the room. The page is served from another origin than ilchatd, so CORS is exercised. The page POSTs what it
 // received back to a small static server in this process; no DevTools protocol is needed.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,10 +16,14 @@ import { io } from 'socket.io-client';
 import { createDatabase, freePort, startDaemon, tempDir, writeConfig } from './harness.mjs';
 
 const chromium = '/usr/bin/chromium';
-const database = 'ilias_it_browser';
 const here = path.dirname(fileURLToPath(import.meta.url));
-const socketIoBrowserBuild = path.join(
-  path.dirname(createRequire(import.meta.url).resolve('socket.io-client/package.json')), 'dist', 'socket.io.min.js');
+const packageDir = (name) => path.dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
+const variants = [
+  { label: 'socket.io-client 4.8 (ILIAS 8-12)', database: 'ilias_it_browser', schema: 'ilias9',
+    build: path.join(packageDir('socket.io-client'), 'dist', 'socket.io.min.js') },
+  { label: 'socket.io-client 2.4, Engine.IO 3 (ILIAS 5.3-7)', database: 'ilias_it_browser_eio3', schema: 'ilias8', sub: 0,
+    build: path.join(packageDir('socket.io-client-2.4'), 'dist', 'socket.io.js') },
+];
 
 const roomId = 1;                                    // a repository chat of tests/sql/demo-data.sql
 const browserUser = { id: 7, name: 'Bea Browser' };
@@ -25,10 +31,13 @@ const nodeUser = { id: 6, name: 'root' };
 const nodeText = 'Hallo aus Node – Grüße ✓';
 const browserText = 'Antwort aus Chromium – ça va ✓';
 
-before(() => { if (existsSync(chromium)) createDatabase(database); });
+before(() => {
+  if (existsSync(chromium)) for (const v of variants) createDatabase(v.database, { schema: v.schema });
+});
 
-// Answers GET /room.html and /socket.io.min.js; a POST to /report resolves `report`.
-async function startStaticServer() {
+// Answers GET /room.html and /socket.io.min.js (the given browser build); a POST to /report
+// resolves `report`.
+async function startStaticServer(socketIoBrowserBuild) {
   let resolveReport;
   const report = new Promise((resolve) => { resolveReport = resolve; });
   const files = {
@@ -94,8 +103,8 @@ function startChromium(url) {
   return browser;
 }
 
-async function backend(chatUrl, action, userId) {
-  const res = await fetch(`${chatUrl}/backend/${action}/client0/${roomId}/${userId}`, {
+async function backend(chatUrl, action, userId, room = `${roomId}`) {
+  const res = await fetch(`${chatUrl}/backend/${action}/client0/${room}/${userId}`, {
     headers: { Authorization: `Basic ${Buffer.from('key-0:secret-0').toString('base64')}` },
   });
   assert.equal(res.status, 200, `${action} for ${userId}`);
@@ -118,29 +127,33 @@ function waitForEvent(socket, event, predicate, timeoutMs, what) {
   }), timeoutMs, what);
 }
 
-test('Chromium with the browser build of socket.io-client chats with a Node client through ilchatd', async (t) => {
-  if (!existsSync(chromium)) {
-    t.skip(`${chromium} is not installed (Debian package "chromium", role test in etc/debian-packages.txt)`);
-    return;
-  }
-  // Everything started is stopped in reverse order, also when an assertion fails; a failing
-  // clean-up (ilchatd not exiting 0) fails the test unless it already failed.
-  const resources = [];
-  let failure = null;
-  try {
-    await chat(resources);
-  } catch (e) {
-    failure = e;
-  }
-  for (const cleanup of resources.reverse()) {
-    try { await cleanup(); } catch (e) { failure ??= e; }
-  }
-  if (failure) throw failure;
-});
+for (const variant of variants) {
+  test(`Chromium with the browser build of ${variant.label} chats with a Node client through ilchatd`, async (t) => {
+    if (!existsSync(chromium)) {
+      t.skip(`${chromium} is not installed (Debian package "chromium", role test in etc/debian-packages.txt)`);
+      return;
+    }
+    // Everything started is stopped in reverse order, also when an assertion fails; a failing
+    // clean-up (ilchatd not exiting 0) fails the test unless it already failed.
+    const resources = [];
+    let failure = null;
+    try {
+      await chat(resources, variant);
+    } catch (e) {
+      failure = e;
+    }
+    for (const cleanup of resources.reverse()) {
+      try { await cleanup(); } catch (e) { failure ??= e; }
+    }
+    if (failure) throw failure;
+  });
+}
 
-async function chat(resources) {
+async function chat(resources, variant) {
+  // ILIAS <= 8 clients send the subRoomId after the room id, and the routes carry it too.
+  const roomArgs = variant.sub === undefined ? [roomId] : [roomId, variant.sub];
   const port = await freePort();
-  const { serverPath, clientPaths } = writeConfig(tempDir(), { port, clients: [{ database: { name: database } }] });
+  const { serverPath, clientPaths } = writeConfig(tempDir(), { port, clients: [{ database: { name: variant.database } }] });
   const daemon = await startDaemon(serverPath, clientPaths);
   resources.push(async () => {
     const exit = await daemon.stop();
@@ -152,7 +165,7 @@ async function chat(resources) {
   // The PHP side: ILIAS calls Connect and EnterPrivateRoom when a user opens the chat room.
   for (const user of [nodeUser, browserUser]) {
     assert.deepEqual(await backend(chatUrl, 'Connect', user.id), { status: 200 });
-    assert.equal((await backend(chatUrl, 'EnterPrivateRoom', user.id)).success, true);
+    assert.equal((await backend(chatUrl, 'EnterPrivateRoom', user.id, roomArgs.join('/'))).success, true);
   }
 
   // The Node user is in the room first.
@@ -164,7 +177,7 @@ async function chat(resources) {
   node.emit('login', nodeUser.name, nodeUser.id);
   await loggedIn;
   const entered = waitForEvent(node, 'private_room_entered', () => true, 5000, 'Node enterRoom');
-  node.emit('enterRoom', roomId);
+  node.emit('enterRoom', ...roomArgs);
   await entered;
 
   // When the browser user shows up in the room, the Node user says hello.
@@ -172,14 +185,15 @@ async function chat(resources) {
     'the browser user appearing in the Node user\'s userlist');
   const browserMessage = waitForEvent(node, 'message', (m) => m?.from?.id === browserUser.id, 25000,
     'the browser\'s message reaching the Node user');
-  browserArrived.then(() => node.emit('message', { content: nodeText, format: {} }, roomId), () => {});
+  browserArrived.then(() => node.emit('message', { content: nodeText, format: {} }, ...roomArgs), () => {});
   browserMessage.catch(() => {});
 
-  const web = await startStaticServer();
+  const web = await startStaticServer(variant.build);
   resources.push(() => web.stop());
   const query = new URLSearchParams({
     chat: chatUrl, client: 'client0', id: browserUser.id, name: browserUser.name, room: roomId, peer: nodeUser.id,
     text: browserText, report: `${web.url}/report`, timeout: 20000,
+    ...(variant.sub === undefined ? {} : { sub: variant.sub }),
   });
   const browser = startChromium(`${web.url}/room.html?${query}`);
   resources.push(() => browser.stop());
