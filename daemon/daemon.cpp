@@ -114,7 +114,7 @@ Daemon::Daemon(config::ConfigSet config, std::vector<store::PreloadedClient> pre
     open_health_http();
     // Series that alerts compare with increase() exist from the start, at 0.
     for (const char* result : {"success", "failure"}) metrics_.config_reloads(result);
-    for (const char* result : {"ok", "failed"}) metrics_.admin_commands(result);
+    for (const char* result : {"success", "failure"}) metrics_.admin_commands(result);
     metrics_.deletion_last_success_timestamp_seconds();  // 0 = not yet: the stale-job alert needs the series
 }
 
@@ -208,7 +208,7 @@ void Daemon::open_admin_socket() {
             control_.base(), server.admin_socket, admin_gid,
             [this](const std::string& request, std::function<void(std::string)> reply) {
                 ops::handle_admin_request(*this, request, [this, reply](std::string line) {
-                    metrics_.admin_commands(line.starts_with(R"({"result":0)") ? "ok" : "failed").Increment();
+                    metrics_.admin_commands(line.starts_with(R"({"result":0)") ? "success" : "failure").Increment();
                     reply(std::move(line));
                 });
             });

@@ -167,9 +167,10 @@ HttpResponse BackendApi::handle(const net::HttpRequest& request) const {
     std::string_view route_name = "unknown";
     HttpResponse response = route(request, route_name);
     if (metrics_) {
-        const std::string_view result = response.status != 200 ? "error"
+        // "denied" apart from other failures: wrong credentials are an alert of their own.
+        const std::string_view result = response.status != 200 ? "failure"
                                         : response.body.starts_with(R"({"status":403)") ? "denied"
-                                                                                           : "ok";
+                                                                                           : "success";
         metrics_->backend_requests(route_name, result).Increment();
         metrics_->backend_request_duration_seconds(route_name)
             .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

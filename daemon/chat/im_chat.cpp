@@ -463,6 +463,7 @@ void ImChat::on_message(Socket& socket, const Event& event) {
     // The Node server stores a message of a group, or when a participant accepts messages; the
     // sender, who got this far, is one of them.
     write(store::ImMessageWrite{message});
+    if (options_.metrics) options_.metrics->chat_messages("osc").Increment();
     c->latest_message = message;  // DESIGN.md D7
     const std::string conversation = conversation_json(*c);
     const std::string object = message_object(message);

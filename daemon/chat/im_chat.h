@@ -26,7 +26,7 @@ namespace ilchat::chat {
 
 struct ImChatOptions {
     bool html_escape = true;           // DESIGN.md D10, as for the rooms
-    ops::Metrics* metrics = nullptr;  // counts ignored events
+    ops::Metrics* metrics = nullptr;  // counts ignored events and chat messages
 };
 
 // The On-Screen Chat of one ILIAS client (namespace /<name>-im; spec 5.4, 6.4.3, 6.6 and DESIGN.md

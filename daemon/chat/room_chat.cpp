@@ -300,6 +300,7 @@ void RoomChat::on_message(Socket& socket, const Event& event) {
     } else {
         nsp_.emit_to_room(room->key, "message", message);
     }
+    if (options_.metrics) options_.metrics->chat_messages(whisper ? "whisper" : "room").Increment();
     persist(where->room_id, where->sub_id, build(ts / 1000), ts / 1000);
     spdlog::debug("Message send to room {} of namespace {}", room->key, client_name_);
 }

@@ -28,7 +28,7 @@ namespace ilchat::chat {
 struct RoomChatOptions {
     bool html_escape = true;                              // DESIGN.md D10
     std::chrono::milliseconds disconnect_grace{15000};    // spec 5.3 "disconnect"
-    ops::Metrics* metrics = nullptr;                      // counts ignored events
+    ops::Metrics* metrics = nullptr;                      // counts ignored events and chat messages
 };
 
 // The repository chat of one ILIAS client (namespace /<name>, spec 3, 4.5, 5.3): rooms, their

@@ -190,7 +190,7 @@ void Namespace::deliver(const SharedFrame& frame, const std::vector<Socket*>& so
             ++delivered;
         }
     if (metrics_ && delivered) {
-        metrics_->messages_sent(name_).Increment(static_cast<double>(delivered));
+        metrics_->packets_sent(name_).Increment(static_cast<double>(delivered));
         metrics_->bytes_sent().Increment(static_cast<double>(delivered * frame->payload().size()));
     }
 }
@@ -314,7 +314,7 @@ void Server::dispatch(eio::Session& session, Client& client, Packet packet) {
             if (payload.HasParseError() || !payload.IsArray() || payload.Empty()) return;  // decode() validated it
             std::string name = payload[0].IsString() ? std::string(payload[0].GetString(), payload[0].GetStringLength())
                                                      : to_json(payload[0]);
-            if (metrics_) metrics_->messages_received(socket.nsp().name()).Increment();
+            if (metrics_) metrics_->packets_received(socket.nsp().name()).Increment();
             auto handler = socket.nsp().handlers_.find(name);
             if (handler == socket.nsp().handlers_.end()) return;
             Event event{name, payload, packet.attachments, packet.ack_id};

@@ -35,7 +35,7 @@ struct Definition {
 };
 
 // The one list of ilchatd's metrics. Label names only from the fixed set of DESIGN.md
-// ("Observability"); their values must come from small fixed sets too, never a user, room,
+// ("Observability") plus `table` and `kind`; their values must come from small fixed sets too, never a user, room,
 // socket or address, or the series count grows with the audience.
 constexpr Definition definitions[] = {
     {"ilchatd_connections", MetricType::Gauge, {"namespace", "transport"},
@@ -46,10 +46,13 @@ constexpr Definition definitions[] = {
     {"ilchatd_handshake_failures_total", MetricType::Counter, {"reason"},
      "Engine.IO handshakes refused, by reason."},
     {"ilchatd_disconnects_total", MetricType::Counter, {"reason"}, "Engine.IO sessions closed, by reason."},
-    {"ilchatd_messages_received_total", MetricType::Counter, {"namespace"},
+    {"ilchatd_socketio_packets_received_total", MetricType::Counter, {"namespace"},
      "Socket.IO packets received from clients, by namespace."},
-    {"ilchatd_messages_sent_total", MetricType::Counter, {"namespace"},
+    {"ilchatd_socketio_packets_sent_total", MetricType::Counter, {"namespace"},
      "Socket.IO packets sent to clients, by namespace; a broadcast counts once per receiving socket."},
+    {"ilchatd_chat_messages_total", MetricType::Counter, {"kind"},
+     "Chat messages accepted from users: room (to everyone in a room), whisper (to one user) and osc "
+     "(On-Screen Chat)."},
     {"ilchatd_bytes_sent_total", MetricType::Counter, {}, "Bytes written to clients, both transports."},
     {"ilchatd_slow_consumer_disconnects_total", MetricType::Counter, {},
      "Sockets disconnected because their outbound queue was full."},
@@ -57,7 +60,7 @@ constexpr Definition definitions[] = {
      "Client events ignored because the sender may not act so (not the participant, not in the room), by "
      "namespace and reason."},
     {"ilchatd_backend_requests_total", MetricType::Counter, {"route", "result"},
-     "ILIAS /backend requests answered, by route and result."},
+     "ILIAS /backend requests answered, by route and result (success, denied: wrong credentials, failure)."},
     {"ilchatd_backend_request_duration_seconds", MetricType::Histogram, {"route"},
      "Time to answer an ILIAS /backend request, by route."},
     {"ilchatd_db_query_duration_seconds", MetricType::Histogram, {"op"},
@@ -144,6 +147,13 @@ void register_all(Families& families, prometheus::Registry& registry, std::index
     (register_family<index>(families, registry), ...);
 }
 
+// One value per thing: a namespace is named as in client.cfg ("onscreen", "onscreen-im"), whether
+// the caller holds the socket.io name ("/onscreen") or the client name; "/" itself is "main".
+std::string_view label_value(std::string_view label, std::string_view value) {
+    if (label != "namespace" || !value.starts_with('/')) return value;
+    return value.size() == 1 ? std::string_view("main") : value.substr(1);
+}
+
 template <std::size_t index, typename Families, typename... Values>
 auto& metric(const Families& families, Values... values) {
     static_assert(definitions[index].label_count() == sizeof...(Values), "one value per label of the table");
@@ -151,7 +161,11 @@ auto& metric(const Families& families, Values... values) {
 
     prometheus::Labels labels;
     std::size_t label = 0;
-    (labels.emplace(definitions[index].labels[label++], std::string_view(values)), ...);
+    [[maybe_unused]] auto add = [&](std::string_view value) {
+        labels.emplace(definitions[index].labels[label], label_value(definitions[index].labels[label], value));
+        ++label;
+    };
+    (add(values), ...);
     auto* family = std::get<prometheus::Family<Metric>*>(families[index]);
     if constexpr (std::is_same_v<Metric, prometheus::Histogram>)
         return family->Add(labels, latency_buckets());
@@ -197,12 +211,16 @@ prometheus::Counter& Metrics::disconnects(std::string_view reason) {
     return metric<index_of("ilchatd_disconnects_total")>(families_, reason);
 }
 
-prometheus::Counter& Metrics::messages_received(std::string_view nsp) {
-    return metric<index_of("ilchatd_messages_received_total")>(families_, nsp);
+prometheus::Counter& Metrics::packets_received(std::string_view nsp) {
+    return metric<index_of("ilchatd_socketio_packets_received_total")>(families_, nsp);
 }
 
-prometheus::Counter& Metrics::messages_sent(std::string_view nsp) {
-    return metric<index_of("ilchatd_messages_sent_total")>(families_, nsp);
+prometheus::Counter& Metrics::packets_sent(std::string_view nsp) {
+    return metric<index_of("ilchatd_socketio_packets_sent_total")>(families_, nsp);
+}
+
+prometheus::Counter& Metrics::chat_messages(std::string_view kind) {
+    return metric<index_of("ilchatd_chat_messages_total")>(families_, kind);
 }
 
 prometheus::Counter& Metrics::bytes_sent() {

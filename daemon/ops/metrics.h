@@ -32,8 +32,9 @@ public:
     prometheus::Counter& handshakes(std::string_view transport);
     prometheus::Counter& handshake_failures(std::string_view reason);
     prometheus::Counter& disconnects(std::string_view reason);
-    prometheus::Counter& messages_received(std::string_view nsp);
-    prometheus::Counter& messages_sent(std::string_view nsp);
+    prometheus::Counter& packets_received(std::string_view nsp);
+    prometheus::Counter& packets_sent(std::string_view nsp);
+    prometheus::Counter& chat_messages(std::string_view kind);  // room, whisper, osc
     prometheus::Counter& bytes_sent();
     prometheus::Counter& slow_consumer_disconnects();
     prometheus::Counter& ignored_events(std::string_view nsp, std::string_view reason);

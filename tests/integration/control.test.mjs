@@ -308,7 +308,7 @@ describe('metrics and health', () => {
       const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       const before = await scrape();
       for (const family of ['ilchatd_connections', 'ilchatd_handshakes_total', 'ilchatd_handshake_failures_total',
-        'ilchatd_disconnects_total', 'ilchatd_messages_received_total', 'ilchatd_messages_sent_total',
+        'ilchatd_disconnects_total', 'ilchatd_socketio_packets_received_total', 'ilchatd_socketio_packets_sent_total', 'ilchatd_chat_messages_total',
         'ilchatd_bytes_sent_total', 'ilchatd_slow_consumer_disconnects_total', 'ilchatd_backend_requests_total',
         'ilchatd_backend_request_duration_seconds', 'ilchatd_db_query_duration_seconds', 'ilchatd_db_up',
         'ilchatd_db_write_queue_depth', 'ilchatd_deletion_rows_deleted_total', 'ilchatd_config_reloads_total',
@@ -328,6 +328,7 @@ describe('metrics and health', () => {
       socket.emit('enterRoom', 1);
       await new Promise((r) => socket.once('userlist', r));
       socket.emit('message', { content: 'counted', format: {} }, 2);  // not entered: ignored (D15)
+      socket.emit('message', { content: 'a chat message', format: {} }, 1);
       await admin(path.join(dir, 'admin.sock'), { command: 'version' });
       daemon.child.kill('SIGHUP');
 
@@ -335,15 +336,16 @@ describe('metrics and health', () => {
         const after = await scrape();
         assert.equal(seriesValue(after, 'ilchatd_handshakes_total{transport="websocket"}'), 1);
         assert.equal(seriesValue(after, 'ilchatd_handshake_failures_total{reason="unknown_transport"}'), 1);
-        assert.equal(seriesValue(after, 'ilchatd_backend_requests_total{result="ok",route="Connect"}'), 1);
-        assert.equal(seriesValue(after, 'ilchatd_messages_received_total{namespace="/ilias"}'), 3);
-        assert.ok(seriesValue(after, 'ilchatd_messages_sent_total{namespace="/ilias"}') >= 4);  // loggedIn, entered, userlist, notice
+        assert.equal(seriesValue(after, 'ilchatd_backend_requests_total{result="success",route="Connect"}'), 1);
+        assert.equal(seriesValue(after, 'ilchatd_socketio_packets_received_total{namespace="ilias"}'), 4);
+        assert.equal(seriesValue(after, 'ilchatd_chat_messages_total{kind="room"}'), 1);
+        assert.ok(seriesValue(after, 'ilchatd_socketio_packets_sent_total{namespace="ilias"}') >= 4);  // loggedIn, entered, userlist, notice
         assert.ok(seriesValue(after, 'ilchatd_bytes_sent_total') > 100);
-        assert.equal(seriesValue(after, 'ilchatd_ignored_events_total{namespace="/ilias",reason="not_in_room"}'), 1);
-        assert.equal(seriesValue(after, 'ilchatd_admin_commands_total{result="ok"}'), 1);
+        assert.equal(seriesValue(after, 'ilchatd_ignored_events_total{namespace="ilias",reason="not_in_room"}'), 1);
+        assert.equal(seriesValue(after, 'ilchatd_admin_commands_total{result="success"}'), 1);
         assert.equal(seriesValue(after, 'ilchatd_config_reloads_total{result="success"}'), 1);
-        assert.equal(seriesValue(after, 'ilchatd_connections{namespace="/ilias",transport="websocket"}'), 1);
-        assert.equal(seriesValue(after, 'ilchatd_rooms{namespace="/ilias"}'), 3);
+        assert.equal(seriesValue(after, 'ilchatd_connections{namespace="ilias",transport="websocket"}'), 1);
+        assert.equal(seriesValue(after, 'ilchatd_rooms{namespace="ilias"}'), 3);
       }, { timeoutMs: 8000, intervalMs: 200 });
       socket.disconnect();
       await eventually(async () => {

@@ -24,7 +24,8 @@ using ilchat::ops::Metrics;
 
 namespace {
 
-const std::set<std::string> allowed_labels = {"namespace", "transport", "reason", "route", "op", "result", "table"};
+// DESIGN.md's fixed set, plus `table` (deletion job) and `kind` (room, whisper or osc chat messages).
+const std::set<std::string> allowed_labels = {"namespace", "transport", "reason", "route", "op", "result", "table", "kind"};
 
 struct Documented {
     std::string name;
@@ -56,12 +57,13 @@ void touch_every_family(Metrics& metrics) {
     metrics.handshakes("polling");
     metrics.handshake_failures("bad_request");
     metrics.disconnects("ping_timeout");
-    metrics.messages_received("/ilias");
-    metrics.messages_sent("/ilias");
+    metrics.packets_received("/ilias");
+    metrics.packets_sent("/ilias");
+    metrics.chat_messages("room");
     metrics.bytes_sent();
     metrics.slow_consumer_disconnects();
     metrics.ignored_events("/ilias-im", "not_participant");
-    metrics.backend_requests("Post", "ok");
+    metrics.backend_requests("Post", "success");
     metrics.backend_request_duration_seconds("Post");
     metrics.db_query_duration_seconds("insert_history");
     metrics.db_errors("ilias");
@@ -71,8 +73,8 @@ void touch_every_family(Metrics& metrics) {
     metrics.spooled_messages("ilias");
     metrics.deletion_rows_deleted("chatroom_history");
     metrics.deletion_last_success_timestamp_seconds();
-    metrics.config_reloads("ok");
-    metrics.admin_commands("ok");
+    metrics.config_reloads("success");
+    metrics.admin_commands("success");
     metrics.rooms("ilias");
     metrics.conversations("ilias");
 }
@@ -190,7 +192,7 @@ TEST_CASE("Every documented family is scraped with HELP and TYPE and named by th
     Metrics metrics;
     const std::string text = "\n" + metrics.render();  // every line, the first too, follows a newline
     const auto families = documented_families();
-    REQUIRE(families.size() == 27);
+    REQUIRE(families.size() == 28);
 
     static const std::regex name_rule("^ilchatd_[a-z_]+$");
     std::set<std::string> names;
@@ -237,7 +239,7 @@ TEST_CASE("Scraped series carry only the labels of the fixed set", "[metrics]") 
     }
     CHECK(seen.contains("ilchatd_connections"));
     CHECK(seen.contains("ilchatd_db_query_duration_seconds_bucket"));
-    CHECK(sample(text, "ilchatd_connections{namespace=\"/ilias\",transport=\"websocket\"}") == 0);
+    CHECK(sample(text, "ilchatd_connections{namespace=\"ilias\",transport=\"websocket\"}") == 0);
     CHECK(sample(text, "ilchatd_bytes_sent_total") == 0);
     CHECK(sample(text, std::string("ilchatd_build_info{version=\"") + ilchat::version + "\"}") == 1);
 }
@@ -249,7 +251,7 @@ TEST_CASE("Counters, gauges and histograms move when the daemon records", "[metr
     metrics.handshake_failures("bad_request").Increment(2);
     metrics.handshake_failures("unknown_transport").Increment();
     metrics.bytes_sent().Increment(1500);
-    metrics.backend_requests("Heartbeat", "ok").Increment();
+    metrics.backend_requests("Heartbeat", "success").Increment();
     metrics.connections("/ilias", "polling").Increment();
     metrics.connections("/ilias", "polling").Increment();
     metrics.connections("/ilias", "polling").Decrement();
@@ -260,8 +262,9 @@ TEST_CASE("Counters, gauges and histograms move when the daemon records", "[metr
     CHECK(sample(text, "ilchatd_handshake_failures_total{reason=\"bad_request\"}") == 3);
     CHECK(sample(text, "ilchatd_handshake_failures_total{reason=\"unknown_transport\"}") == 1);
     CHECK(sample(text, "ilchatd_bytes_sent_total") == 1500);
-    CHECK(sample(text, "ilchatd_backend_requests_total{result=\"ok\",route=\"Heartbeat\"}") == 1);
-    CHECK(sample(text, "ilchatd_connections{namespace=\"/ilias\",transport=\"polling\"}") == 1);
+    CHECK(sample(text, "ilchatd_backend_requests_total{result=\"success\",route=\"Heartbeat\"}") == 1);
+    // One name per namespace: the socket.io name "/ilias" and the client name "ilias" are one label value.
+    CHECK(sample(text, "ilchatd_connections{namespace=\"ilias\",transport=\"polling\"}") == 1);
     CHECK(sample(text, "ilchatd_db_up{namespace=\"ilias\"}") == 1);
     CHECK(sample(text, "ilchatd_backend_request_duration_seconds_count{route=\"Post\"}") == 1);
     CHECK(sample(text, "ilchatd_backend_request_duration_seconds_bucket{route=\"Post\",le=\"0.0025\"}") == 0);
