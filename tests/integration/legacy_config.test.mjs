@@ -1,118 +1,276 @@
-// Migrating an ILIAS 5.3 installation from the unihalle/ilias-chatserver image: its .env (the
-// ILIAS_CHAT_* variables only, nothing ilchatd-specific) goes through the real `ilchatctl init`;
-// the files it writes pass `ilchatd --check-config` and `ilchatctl check-db` on an ILIAS 5.3
-// database, and a socket.io-client 2.4 browser logs in to both namespaces of the ilchatd started
-// on them. The files ILIAS 5.3's chat administration itself writes are read too.
+// Migrating an ILIAS 5.3 installation from the unihalle/ilias-chatserver image (its documented
+// example is ILIAS 5.3.12). The .env of that image's "Basic usage" (nine ILIAS_CHAT_* variables,
+// nothing ilchatd-specific) goes through the real `ilchatctl init` and through the container
+// entrypoint; the files they write pass `ilchatd --check-config` and `ilchatctl check-db` on an
+// ILIAS 5.3 database, and a socket.io-client 2.4 page connecting as ILIAS 5.3's JavaScript does
+// logs in to both namespaces of the ilchatd started on them. The files ILIAS 5.3's chat
+// administration, the ILIAS 7 setup and the old image's own entrypoint write are read too.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  backendGet, createDatabase, freePort, ilchatctl, ilchatd, mariadbPassword, mariadbSocket, run, startDaemon, tempDir,
+  backendGet, createDatabase, freePort, ilchatctl, ilchatd, mariadbPassword, mariadbSocket, recordEvents, run,
+  sourceDir, sql, startDaemon, tempDir,
 } from './harness.mjs';
 
 const io = createRequire(import.meta.url)('socket.io-client-2.4');
 const database = 'ilias_it_legacy_config';
+const auth = { key: 'authkey', secret: 'authsecret' };
 let daemon;
 
 before(() => createDatabase(database, { schema: 'ilias53' }));
-after(async () => { if (daemon) assert.deepEqual(await daemon.stop(), { code: 0, signal: null }); });
+after(async () => { if (daemon) assert.deepEqual(await daemon.stop(), { code: 0, signal: null }, daemon.output); });
 
-test('the image\'s .env of a 5.3 installation: init, check-config, check-db, and a 2.x browser on both namespaces', async () => {
+// The image's .env: its nine variables with its example values, except where a value has to
+// point at this machine (listen address, database).
+function imageEnv({ address, dbHost, dbName, dbUser, dbPass }) {
+  return {
+    ILIAS_CHAT_ADDRESS: address,
+    ILIAS_CHAT_CLIENT_NAME: 'ilias-main-client',
+    ILIAS_CHAT_AUTH_KEY: auth.key,
+    ILIAS_CHAT_AUTH_SECRET: auth.secret,
+    ILIAS_CHAT_DB_HOST: dbHost,
+    ILIAS_CHAT_DB_PORT: '3306',
+    ILIAS_CHAT_DB_NAME: dbName,
+    ILIAS_CHAT_DB_USER: dbUser,
+    ILIAS_CHAT_DB_PASS: dbPass,
+  };
+}
+const envFileText = (vars) => ['# the unihalle/ilias-chatserver .env, as operators have it', '',
+  ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), ''].join('\n');
+
+// Nothing from the environment of whoever runs the tests may leak into `init`: only the .env counts.
+const withoutIliasVariables = Object.fromEntries(
+  Object.keys(process.env).filter((k) => k.startsWith('ILIAS_') || k.startsWith('ILCHATD_')).map((k) => [k, undefined]));
+
+test('the image\'s .env of a 5.3 installation through ilchatctl init: check-config, check-db, a 5.3 page on both namespaces', async () => {
   const dir = tempDir('ilchat-legacy-config-');
-  const port = await freePort();
   const envFile = path.join(dir, '.env');
-  writeFileSync(envFile, [
-    'ILIAS_CHAT_ADDRESS=127.0.0.1', `ILIAS_CHAT_PORT=${port}`, 'ILIAS_CHAT_CLIENT_NAME=onscreen',
-    'ILIAS_CHAT_AUTH_KEY=0cdc8989-d5f0-1111-4444-244320d9dabc', 'ILIAS_CHAT_AUTH_SECRET=f7471a0e-c454-2222-3333-bb0f1b5d4123',
-    `ILIAS_CHAT_DB_HOST=${mariadbSocket}`, 'ILIAS_CHAT_DB_PORT=3306', `ILIAS_CHAT_DB_NAME=${database}`,
-    'ILIAS_CHAT_DB_USER=ilchat', `ILIAS_CHAT_DB_PASS=${mariadbPassword()}`, 'ILIAS_CHAT_LOG_DIR=',
-    'ILIAS_CHAT_DELETION_MODE=0', 'ILIAS_AUTO_CONFIGURE=1', '',
-  ].join('\n'));
-  const init = await run(ilchatctl, ['init', '--env-file', envFile, '--output-dir', dir]);
+  writeFileSync(envFile, envFileText(imageEnv({
+    address: '127.0.0.1', dbHost: mariadbSocket, dbName: database, dbUser: 'ilchat', dbPass: mariadbPassword(),
+  })));
+  const init = await run(ilchatctl, ['init', '--env-file', envFile, '--output-dir', dir], { env: withoutIliasVariables });
   assert.equal(init.code, 0, init.stderr);
   const serverPath = path.join(dir, 'server.cfg');
   const clientPath = path.join(dir, 'client.cfg');
+  const server = JSON.parse(readFileSync(serverPath, 'utf8'));
+  const client = JSON.parse(readFileSync(clientPath, 'utf8'));
+  // Where the image listened, and where ILIAS 5.3's browsers look: /socket.io/ (no sub_directory).
+  assert.equal(server.protocol, 'http');
+  assert.equal(Number(server.port), 27019);
+  assert.equal(server.address, '127.0.0.1');
+  assert.equal(server.sub_directory ?? '', '');
+  assert.equal(server.html_escape ?? true, true, 'ILIAS 5.3 browsers show message content as HTML: the server escapes');
+  assert.equal(client.name, 'ilias-main-client');
+  assert.deepEqual(client.auth, auth);
+  assert.equal(client.database.type, 'mysql');
+
   const checked = await run(ilchatd, ['--check-config', serverPath, clientPath]);
   assert.equal(checked.code, 0, checked.stderr);
   const db = await run(ilchatctl, ['check-db', '--client-cfg', clientPath]);
   assert.equal(db.code, 0, db.stdout + db.stderr);
-  // Only for running beside other tests on this machine: the local listeners on free places.
-  const server = JSON.parse(readFileSync(serverPath, 'utf8'));
+  assert.match(db.stdout, /ILIAS <= 8 \(with private rooms\)/);
+
+  // Only for running beside other tests on this machine: the port and the local listeners on
+  // free places. Everything else is as init wrote it.
+  const port = await freePort();
   writeFileSync(serverPath, JSON.stringify({
-    ...server, metrics_address: '127.0.0.1:0', admin_socket: path.join(dir, 'admin.sock'), spool_dir: path.join(dir, 'spool'),
+    ...server, port, metrics_address: '127.0.0.1:0', admin_socket: path.join(dir, 'admin.sock'), spool_dir: path.join(dir, 'spool'),
   }));
-  assert.equal(server.html_escape ?? true, true, 'ILIAS 5.3 browsers expect escaped messages');
-
   daemon = await startDaemon(serverPath, [clientPath]);
-  const auth = { key: '0cdc8989-d5f0-1111-4444-244320d9dabc', secret: 'f7471a0e-c454-2222-3333-bb0f1b5d4123' };
-  assert.equal((await backendGet(port, 'Heartbeat/onscreen', auth)).body, '{"status":200}');
-  assert.equal((await backendGet(port, 'Connect/onscreen/1/6', auth)).body, '{"status":200}');
-  assert.match((await backendGet(port, 'EnterPrivateRoom/onscreen/1/0/6', auth)).body, /"success":true/);
+  // The image's HEALTHCHECK asks for a fixed client name.
+  assert.equal((await backendGet(port, 'Heartbeat/onscreen')).body, '{"status":200}');
+  assert.equal((await backendGet(port, 'Connect/ilias-main-client/1/6', auth)).body, '{"status":200}');
+  assert.match((await backendGet(port, 'EnterPrivateRoom/ilias-main-client/1/0/6', auth)).body, /"success":true/);
+  sql(database, `INSERT INTO chatroom_users (room_id, user_id, userdata, connected)
+    VALUES (1, 6, '{"id":6,"login":"root"}', UNIX_TIMESTAMP())`);
 
-  const manager = new io.Manager(`http://127.0.0.1:${port}`, { reconnection: false });
-  const room = manager.socket('/onscreen');
-  const im = manager.socket('/onscreen-im');
+  // As ILIAS 5.3's iliaschat.jquery.js and OnScreenChat chat.js connect: the room with the raw
+  // sub_directory as path, the On-Screen Chat with sub_directory + "/socket.io".
+  const base = `http://127.0.0.1:${port}`;
+  const room = io.connect(`${base}/ilias-main-client`, { path: server.sub_directory ?? '' });
+  const im = io.connect(`${base}/ilias-main-client-im`, { path: `${server.sub_directory ?? ''}/socket.io` });
   try {
+    const roomEvents = recordEvents(room);
+    const imEvents = recordEvents(im);
     await Promise.all([room, im].map((s) => new Promise((resolve, reject) => {
       s.once('connect', resolve);
+      s.once('connect_error', reject);
       s.once('error', reject);
     })));
-    const loggedIn = new Promise((resolve) => room.once('loggedIn', resolve));
+    assert.equal(room.io, im.io, 'both namespaces on one Engine.IO session, as on an ILIAS 5.3 page');
+    const engine = room.io.engine;
+    assert.deepEqual({ pingInterval: engine.pingInterval, pingTimeout: engine.pingTimeout },
+      { pingInterval: 25000, pingTimeout: 5000 }, 'the socket.io 2 server defaults ILIAS 5.3 browsers had');
+
     room.emit('login', 'root', 6);
-    await loggedIn;
-    const imLogin = new Promise((resolve) => im.once('login', resolve));
+    await roomEvents.next('loggedIn');
     im.emit('login', 6, 'root');
-    assert.deepEqual(await imLogin, { id: 6, name: 'root' });
+    assert.deepEqual(await imEvents.next('login'), [{ id: 6, name: 'root' }]);
+    room.emit('enterRoom', 1, 0);
+    const [entered] = await roomEvents.next('private_room_entered');
+    assert.deepEqual([entered.roomId, entered.subRoomId], [1, 0]);
+    room.emit('message', { content: '<b>Hallo</b> & "du"', format: {} }, 1, 0);
+    const [message] = await roomEvents.next('message');
+    assert.equal(message.content, '&lt;b&gt;Hallo&lt;/b&gt; &amp; &quot;du&quot;');
+    assert.equal(message.subRoomId, 0);
   } finally {
-    manager.close();
+    room.close();
+    im.close();
+    room.io.close();
   }
 });
 
-test('server.cfg and client.cfg as ILIAS 5.3\'s chat administration writes them pass --check-config', async () => {
+test('the image\'s .env through the container entrypoint: the files it writes pass --check-config', async () => {
+  const dir = tempDir('ilchat-legacy-entrypoint-');
+  const bin = path.join(dir, 'bin');
+  mkdirSync(bin);
+  symlinkSync(ilchatd, path.join(bin, 'ilchatd'));
+  symlinkSync(ilchatctl, path.join(bin, 'ilchatctl'));
+  const configDir = path.join(dir, 'etc');
+  const logDir = path.join(dir, 'log');
+  // The container's environment: the .env word for word (--check-config connects to nothing) and
+  // the two folders the Dockerfile sets (here below the test's folder).
+  const vars = imageEnv({ address: 'chat', dbHost: 'mysql.example.com', dbName: 'ilias', dbUser: 'ilias', dbPass: 'very_secret' });
+  const result = await run('sh', [path.join(sourceDir, 'etc', 'docker', 'entrypoint.sh'), '--check-config'], {
+    env: {
+      ...withoutIliasVariables, ...vars, PATH: `${bin}:/usr/bin:/bin`, ILIAS_CHAT_CONFIG_DIR: configDir, ILIAS_CHAT_LOG_DIR: logDir,
+    },
+  });
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /configuration OK/);
+  assert.doesNotMatch(result.stdout + result.stderr, /very_secret|authsecret/);
+  const server = JSON.parse(readFileSync(path.join(configDir, 'server.cfg'), 'utf8'));
+  const client = JSON.parse(readFileSync(path.join(configDir, 'client.cfg'), 'utf8'));
+  assert.deepEqual([server.address, Number(server.port), server.log], ['chat', 27019, path.join(logDir, 'chat.log')]);
+  assert.equal(server.html_escape ?? true, true);
+  assert.deepEqual([client.name, client.database.host, Number(client.database.port)], ['ilias-main-client', 'mysql.example.com', 3306]);
+});
+
+// PHP's json_encode: "/" written as "\/".
+const phpPath = (p) => p.replaceAll('/', '\\/');
+
+test('server.cfg and client.cfg as ILIAS 5.3, the ILIAS 7 setup and the old image write them pass --check-config', async (t) => {
   const dir = tempDir('ilchat-legacy-files-');
-  // Pretty-printed by PHP, "\/" escapes, the port as a string, "log" as 0, 5.3-era client keys.
-  const serverPath = path.join(dir, 'server.cfg');
-  writeFileSync(serverPath, `{
+  const logs = path.join(dir, 'logs');
+  const pass = mariadbPassword();
+  const variants = {
+    // ilChatroomAdminViewGUI::saveSettings / saveClientSettings of ILIAS 5.3: the form values as
+    // strings, pretty-printed by PHP; the database port as ilDBPdo has it, 0 for an empty ini port.
+    'ILIAS 5.3 chat administration': [`{
     "protocol": "http",
     "port": "8585",
     "address": "127.0.0.1",
     "cert": "",
     "key": "",
     "dhparam": "",
-    "log": 0,
+    "log": "${phpPath(path.join(logs, 'chat.log'))}",
+    "error_log": "${phpPath(path.join(logs, 'chat_errors.log'))}",
+    "sub_directory": "",
+    "deletion_mode": "1",
+    "deletion_unit": "months",
+    "deletion_value": "3",
+    "deletion_time": "03:00"
+}`, `{
+    "name": "onscreen",
+    "enable_osd": true,
+    "enable_osc": true,
+    "osd_intervall": 60,
+    "chat_enabled": true,
+    "enable_smilies": true,
+    "play_invitation_sound": false,
+    "auth": {
+        "key": "0cdc8989-d5f0-1111-4444-244320d9dabc",
+        "secret": "f7471a0e-c454-2222-3333-bb0f1b5d4123"
+    },
+    "database": {
+        "type": "mysql",
+        "host": "${phpPath(mariadbSocket)}",
+        "port": 0,
+        "name": "${database}",
+        "user": "ilchat",
+        "pass": "${pass}"
+    }
+}`],
+    // Deletion switched off: the unused fields as the form leaves them.
+    'ILIAS 5.3 chat administration, deletion off': [`{
+    "protocol": "http",
+    "port": "8585",
+    "address": "127.0.0.1",
+    "cert": "",
+    "key": "",
+    "dhparam": "",
+    "log": "",
     "error_log": "",
     "sub_directory": "",
     "deletion_mode": "0",
     "deletion_unit": "days",
     "deletion_value": "",
     "deletion_time": ""
-}`);
-  const clientPath = path.join(dir, 'client.cfg');
-  writeFileSync(clientPath, `{
+}`, null],
+    // The ILIAS 7 setup: "log" as the int cast of the path, log_level, numbers as numbers.
+    'ILIAS 7 setup': [`{
+    "protocol": "http",
+    "port": 8585,
+    "address": "127.0.0.1",
+    "cert": "",
+    "key": "",
+    "dhparam": "",
+    "log": 0,
+    "log_level": "info",
+    "error_log": "",
+    "sub_directory": "",
+    "deletion_mode": 0,
+    "deletion_unit": "years",
+    "deletion_value": 1,
+    "deletion_time": "06:30"
+}`, `{
     "name": "onscreen",
+    "enable_osc": true,
+    "enable_browser_notifications": true,
+    "conversation_idle_state_in_minutes": 1,
+    "chat_enabled": true,
+    "enable_smilies": true,
+    "client": "default",
     "auth": {
         "key": "0cdc8989-d5f0-1111-4444-244320d9dabc",
         "secret": "f7471a0e-c454-2222-3333-bb0f1b5d4123"
     },
-    "enable_osd": false,
-    "osd_intervall": 60,
-    "play_invitation_sound": false,
-    "enable_smilies": true,
-    "chat_enabled": true,
-    "enable_osc": true,
-    "client": "default",
     "database": {
         "type": "mysql",
-        "host": "${mariadbSocket.replaceAll('/', '\\/')}",
+        "host": "${phpPath(mariadbSocket)}",
         "port": 3306,
         "name": "${database}",
         "user": "ilchat",
-        "pass": "${mariadbPassword()}"
+        "pass": "${pass}"
     }
-}`);
-  const checked = await run(ilchatd, ['--check-config', serverPath, clientPath]);
-  assert.equal(checked.code, 0, checked.stderr);
-  assert.match(checked.stdout, /configuration OK/);
+}`],
+    // What the old image's own entrypoint generated (kept by operators who mounted /etc/chat):
+    // every value a string from the environment, no sub_directory, no cert/key/dhparam.
+    'the old image\'s generated files': [JSON.stringify({
+      protocol: 'http', port: '27019', address: 'chat', log: `${logs}/chat.log`, error_log: `${logs}/chat_errors.log`,
+      deletion_mode: '0', deletion_unit: 'years', deletion_value: '1', deletion_time: '06:30',
+    }, null, 4), JSON.stringify({
+      name: 'ilias-main-client', auth,
+      database: { type: 'mysql', host: mariadbSocket, port: '3306', name: database, user: 'ilchat', pass },
+    }, null, 4)],
+  };
+  let lastClient;
+  for (const [what, [serverText, clientText]] of Object.entries(variants)) {
+    await t.test(what, async () => {
+      const sub = tempDir('ilchat-legacy-variant-');
+      const serverPath = path.join(sub, 'server.cfg');
+      const clientPath = path.join(sub, 'client.cfg');
+      writeFileSync(serverPath, serverText);
+      writeFileSync(clientPath, clientText ?? lastClient);
+      lastClient = clientText ?? lastClient;
+      const checked = await run(ilchatd, ['--check-config', serverPath, clientPath]);
+      assert.equal(checked.code, 0, checked.stderr);
+      assert.match(checked.stdout, /configuration OK/);
+      const db = await run(ilchatctl, ['check-db', '--client-cfg', clientPath]);
+      assert.equal(db.code, 0, db.stdout + db.stderr);
+    });
+  }
 });
