@@ -392,6 +392,18 @@ bool DatabaseWorker::wait_for_database() {
             if (Clock::now() >= give_up_at_) return false;
             if (!stop_seen) {
                 stop_seen = true;
+                // An operator stopping during an outage needs to know why the stop takes time and
+                // where what is not stored goes.
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up_at_ - Clock::now());
+                const std::size_t waiting = spooled() + queued_writes_;
+                if (spool_)
+                    spdlog::warn("Stopping while the database of {} is away: trying it for up to {} ms more; {} writes "
+                                 "not stored by then stay in {} for the next start",
+                                 name_, left.count(), waiting, spool_->path());
+                else
+                    spdlog::warn("Stopping while the database of {} is away: trying it for up to {} ms more; {} writes "
+                                 "not stored by then are lost (no spool_dir)",
+                                 name_, left.count(), waiting);
                 backoff = std::min(backoff, stopping_backoff);
                 next_attempt = std::min(next_attempt, Clock::now() + stopping_backoff);
             }

@@ -199,3 +199,20 @@ test('a database refusing the credentials at start-up is a configuration error, 
   await assert.rejects(startDaemon(config.serverPath, config.clientPaths), /exited \{"code":1/);
   assert.ok(Date.now() - started < 10000, 'no waiting for a database that answered no');
 });
+
+test('a stop during an outage says what it waits for, for how long, and where the rest stays', async () => {
+  const config = await configure({ shutdown_timeout: 2000 });
+  const daemon = await startDaemon(config.serverPath, config.clientPaths);
+  const alice = await user(config.port, 6, 'alice');
+  execFileSync(mariadbSh, ['stop', instance], { stdio: 'ignore' });
+  try {
+    alice.socket.emit('message', { content: 'said during the outage', format: {} }, 1);
+    await eventually(() => assert.match(daemon.output, /Database for client0/), { timeoutMs: 5000 });
+  } finally {
+    alice.socket.disconnect();
+    await daemon.stop();
+    execFileSync(mariadbSh, ['start', instance], { stdio: 'ignore' });
+  }
+  assert.match(daemon.output,
+    /Stopping while the database of client0 is away: trying it for up to \d+ ms more; \d+ writes not stored by then stay in \S+client0\.spool for the next start/);
+});
