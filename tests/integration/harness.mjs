@@ -22,10 +22,11 @@ export function tempDir(prefix = 'ilchat-it-') {
 }
 
 // (Re)creates a database with the ILIAS schema; `schema` 'ilias9' (default), 'ilias8' or 'ilias53'.
-const schemaFiles = { ilias9: 'ilias-schema.sql', ilias8: 'ilias8-schema.sql', ilias53: 'ilias53-schema.sql' };
+// The 5.3 layout is the 8 one in the character set of that era.
+const schemaFiles = { ilias9: ['ilias-schema.sql'], ilias8: ['ilias8-schema.sql'], ilias53: ['ilias8-schema.sql', 'ilias53-schema.sql'] };
 export function createDatabase(name, { schema = 'ilias9', demo = true } = {}) {
   const sql = path.join(sourceDir, 'tests', 'sql');
-  const files = [path.join(sql, schemaFiles[schema])];
+  const files = schemaFiles[schema].map((file) => path.join(sql, file));
   if (demo) files.push(path.join(sql, 'demo-data.sql'));
   execFileSync(path.join(sourceDir, 'tests', 'env', 'mariadb.sh'), ['create-db', mariadbDir, name, ...files]);
 }

@@ -1,5 +1,5 @@
 // The whole ILIAS 5.3 flow against the real ilchatd on an ILIAS 5.3 database (tests/sql/
-// ilias53-schema.sql, 3-byte utf8 tables): PHP-style backend calls in the ILIAS <= 8 route shapes
+// ilias8-schema.sql + ilias53-schema.sql, 3-byte utf8 tables): PHP-style backend calls in the ILIAS <= 8 route shapes
 // (HTTP/1.0-like GETs, Connection: close, Basic auth) and browsers running socket.io-client 2.4
 // (Engine.IO 3 / Socket.IO rev 4) with the <= 8 event arguments. Main room and a private room,
 // messages, a whisper, invite, kick, ban, leave, delete, clear, On-Screen Chat over the same
