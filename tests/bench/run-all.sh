@@ -4,7 +4,7 @@
 # the machine) in build/bench-results/results-<time>.jsonl. About 15-25 minutes; --quick is a
 # sanity run of a minute or two.
 #   tests/bench/run-all.sh [--quick] [--server ilchatd|node|both] [scenario ...]
-# Scenarios: writecost idle fanout rooms persist startup reconnect (default: all, in that
+# Scenarios: writecost idle fanout roomfill rooms persist startup reconnect (default: all, in that
 # order; writecost measures this machine, not a server).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -15,11 +15,11 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) args+=(--quick); shift ;;
     --server) args+=(--server "${2:?--server ilchatd|node|both}"); shift 2 ;;
-    writecost|idle|fanout|rooms|persist|startup|reconnect) scenarios+=("$1"); shift ;;
-    *) echo "usage: $0 [--quick] [--server ilchatd|node|both] [writecost|idle|fanout|rooms|persist|startup|reconnect ...]" >&2; exit 2 ;;
+    writecost|idle|fanout|roomfill|rooms|persist|startup|reconnect) scenarios+=("$1"); shift ;;
+    *) echo "usage: $0 [--quick] [--server ilchatd|node|both] [writecost|idle|fanout|roomfill|rooms|persist|startup|reconnect ...]" >&2; exit 2 ;;
   esac
 done
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(writecost idle fanout rooms persist startup reconnect)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(writecost idle fanout roomfill rooms persist startup reconnect)
 
 cmake --build "$build" -j "$(nproc)" --target ilchat-loadgen ilchat-writecost ilchatd ilchatctl >&2
 
