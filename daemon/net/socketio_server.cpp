@@ -123,26 +123,11 @@ void Socket::emit(std::string_view event, std::string_view args_json, std::span<
                                    event_payload(event, args_json), attachments));
 }
 
-void Socket::emit_with_ack(std::string_view event, std::string_view args_json, AckCallback callback) {
-    Packet packet = outgoing(PacketType::event, PacketType::binary_event, nsp_.name(), event_payload(event, args_json), {});
-    packet.ack_id = next_ack_id_++;
-    pending_acks_.emplace(*packet.ack_id, std::move(callback));
-    send_packet(session_, packet);
-}
-
 void Socket::ack(std::uint64_t id, std::string_view args_json, std::span<const std::string> attachments) {
     Packet packet = outgoing(PacketType::ack, PacketType::binary_ack, nsp_.name(), "[" + std::string(args_json) + "]",
                              attachments);
     packet.ack_id = id;
     send_packet(session_, packet);
-}
-
-void Socket::answer_ack(std::uint64_t id, const rapidjson::Value& args, std::span<const std::string> attachments) {
-    auto found = pending_acks_.find(id);
-    if (found == pending_acks_.end()) return;  // unknown or already answered: ignored, as socket.io does
-    AckCallback callback = std::move(found->second);
-    pending_acks_.erase(found);
-    callback(args, attachments);
 }
 
 void Socket::disconnect() {
@@ -203,13 +188,6 @@ void Namespace::emit_to_room(const std::string& room, std::string_view event, st
     deliver(event_frame(event, args_json), {found->second.begin(), found->second.end()}, except);
 }
 
-void Namespace::emit_to_all(std::string_view event, std::string_view args_json) {
-    std::vector<Socket*> members;
-    members.reserve(sockets_.size());
-    for (const auto& [id, socket] : sockets_) members.push_back(socket);
-    deliver(event_frame(event, args_json), members);
-}
-
 void Namespace::emit_to(const std::vector<Socket*>& sockets, std::string_view event, std::string_view args_json) {
     if (sockets.empty()) return;
     deliver(event_frame(event, args_json), sockets);
@@ -218,11 +196,6 @@ void Namespace::emit_to(const std::vector<Socket*>& sockets, std::string_view ev
 Socket* Namespace::find(const std::string& socket_id) const {
     auto found = sockets_.find(socket_id);
     return found == sockets_.end() ? nullptr : found->second;
-}
-
-std::size_t Namespace::room_size(const std::string& room) const {
-    auto found = rooms_.find(room);
-    return found == rooms_.end() ? 0 : found->second.size();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,14 +295,8 @@ void Server::dispatch(eio::Session& session, Client& client, Packet packet) {
             return;
         }
         case PacketType::ack:
-        case PacketType::binary_ack: {
-            if (!packet.ack_id) return;
-            rapidjson::Document args;
-            args.Parse(packet.payload.empty() ? "[]" : packet.payload.c_str());
-            if (!args.IsArray()) return;
-            socket.answer_ack(*packet.ack_id, args, packet.attachments);
-            return;
-        }
+        case PacketType::binary_ack:
+            return;  // the server never asks for acks, so there is nothing to answer
         default:  // CONNECT_ERROR only travels from server to client; socket.io 2 merely logged an ERROR
             if (client.revision == Revision::v5) session.close(eio::CloseReason::parse_error);
             return;

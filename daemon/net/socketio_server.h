@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -44,8 +43,6 @@ struct Event {
 };
 
 using EventHandler = std::function<void(class Socket&, const Event&)>;
-// The client's answer to a server emit with ack: its arguments as a JSON array.
-using AckCallback = std::function<void(const rapidjson::Value& args, std::span<const std::string> attachments)>;
 
 class Socket {
 public:
@@ -63,7 +60,6 @@ public:
     // Sends `event(args...)`; `args_json` is the comma-separated JSON arguments ("" for none).
     void emit(std::string_view event, std::string_view args_json = {},
               std::span<const std::string> attachments = {});
-    void emit_with_ack(std::string_view event, std::string_view args_json, AckCallback callback);
     // Answers the client's ack request `id` with the given arguments.
     void ack(std::uint64_t id, std::string_view args_json = {}, std::span<const std::string> attachments = {});
     // Server-side namespace disconnect: the client is told with a DISCONNECT packet.
@@ -81,7 +77,6 @@ public:
 
 private:
     friend class Server;
-    void answer_ack(std::uint64_t id, const rapidjson::Value& args, std::span<const std::string> attachments);
 
     Namespace& nsp_;
     eio::Session& session_;
@@ -90,8 +85,6 @@ private:
     // A socket is in few rooms (a chat socket in one): a vector costs an idle socket far less
     // than a hash set.
     std::vector<std::string> rooms_;
-    std::uint64_t next_ack_id_ = 0;
-    std::map<std::uint64_t, AckCallback> pending_acks_;
 };
 
 class Namespace {
@@ -109,7 +102,6 @@ public:
     // Serialised once; the same frame bytes go to every receiver.
     void emit_to_room(const std::string& room, std::string_view event, std::string_view args_json,
                       const Socket* except = nullptr);
-    void emit_to_all(std::string_view event, std::string_view args_json);
     void emit_to(const std::vector<Socket*>& sockets, std::string_view event, std::string_view args_json);
 
     std::size_t socket_count() const { return sockets_.size(); }
@@ -118,7 +110,6 @@ public:
         for (const auto& [id, socket] : sockets_) visit(*socket);
     }
     Socket* find(const std::string& socket_id) const;
-    std::size_t room_size(const std::string& room) const;
 
 private:
     friend class Socket;
