@@ -259,7 +259,7 @@ void Session::send_on_websocket(WebSocketTransport& transport, const SharedFrame
 }
 
 void Session::send(const SharedFrame& frame) {
-    if (closed_) return;
+    if (closed_ || closing_by_client_) return;
     if (websocket_) {
         send_on_websocket(*websocket_, frame);
         if (over_limits(websocket_->queued_frames(), websocket_->queued_bytes())) close(CloseReason::slow_consumer);
@@ -292,6 +292,10 @@ void Session::expect_heartbeat() {
 }
 
 void Session::heartbeat_missed() {
+    if (closing_by_client_) {
+        close(CloseReason::client_close);
+        return;
+    }
     if (protocol_ == Protocol::v3 && std::chrono::steady_clock::now() - last_heard_ < told_ping_interval_ + told_ping_timeout_) {
         expect_heartbeat();
         return;
@@ -343,7 +347,8 @@ std::optional<HttpResponse> Session::poll(const HttpRequest& request, HttpExchan
     auto format = poll_format(request, protocol_);
     // Two long-polls at once: the client is confused or hostile; engine.io drops the session.
     if (!format || parked_alive()) return refuse(request, CloseReason::transport_close);
-    if (probed_) {
+    if (probed_ || closing_by_client_) {
+        if (closing_by_client_) close(CloseReason::client_close);
         HttpResponse answer = poll_answer(protocol_, *format, {&noop_frame, 1});
         return text_response(request, protocol_, std::move(answer.body), std::move(answer.content_type));
     }
@@ -373,7 +378,7 @@ HttpResponse Session::post(const HttpRequest& request) {
     auto packets = format ? posted_packets(request, protocol_, *format) : std::nullopt;
     if (!packets) return refuse(request, CloseReason::parse_error);
     for (const auto& packet : *packets) {
-        if (closed_) break;
+        if (closed_ || closing_by_client_) break;
         handle_packet(packet);
     }
     return text_response(request, protocol_, "ok", "text/html");
@@ -397,7 +402,15 @@ void Session::handle_packet(const Packet& packet) {
             }
             break;
         case PacketType::close:
-            close(CloseReason::client_close);
+            if (websocket_ || parked_alive()) {
+                close(CloseReason::client_close);
+            } else {
+                // A poll may be on its way (a client sends its close and polls at the same time):
+                // as engine.io, the session ends when that poll has had its noop, or shortly after.
+                closing_by_client_ = true;
+                ping_timer_.cancel();
+                heartbeat_timer_.start(server_.settings().upgrade_timeout);
+            }
             break;
         case PacketType::noop:
             break;

@@ -126,6 +126,7 @@ private:
     WebSocketTransport* websocket_ = nullptr;  // the transport once upgraded (or websocket-only)
     WebSocketTransport* probe_ = nullptr;      // a websocket being upgraded to
     bool probed_ = false;                      // "2probe" answered: polling is paused with noops
+    bool closing_by_client_ = false;           // a close packet came with no poll waiting
     HttpExchange* parked_ = nullptr;           // the long-poll GET waiting for packets
     PollFormat parked_format_;
     bool receiving_post_ = false;              // a POST body is still arriving

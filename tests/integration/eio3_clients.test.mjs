@@ -186,8 +186,10 @@ describe('socket.io-client 2.x reconnects after ilchatd restarts', () => {
       const disconnected = waitFor(socket, 'disconnect');
       assert.deepEqual(await server.daemon.stop(), { code: 0, signal: null });
       await disconnected;
+      // Listening first: the client may be back before the harness has seen the ready line.
+      const reconnected = waitFor(socket, 'reconnect', 15000);
       server = await startIlchatd(fastTimers, server.port);
-      await waitFor(socket, 'reconnect', 10000);
+      await reconnected;
       await allowInRoom(server.port, user);
       const list = await enterRoom(socket, user, 'returner');
       assert.ok(Object.values(list.users).some((u) => u.id === user));
