@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-// Engine.IO packet codecs of both protocol generations (clients-and-wire.md 4.1-4.3). Pure string
+// Engine.IO packet codecs of both protocol generations (docs/protocol.md, "Engine.IO"). Pure string
 // work: the transports (polling, websocket) decide which of these forms goes on the wire.
 namespace ilchat::net::eio {
 

@@ -24,7 +24,7 @@ class HttpExchange;
 class WebSocketConnection;
 }  // namespace ilchat::net
 
-// Engine.IO server of both protocol generations on one endpoint (clients-and-wire.md 4.1-4.4):
+// Engine.IO server of both protocol generations on one endpoint (docs/protocol.md, "Engine.IO"):
 // handshake, long-polling (and JSONP for Engine.IO 3), upgrade to websocket, heartbeat, bounded
 // send queues. `EIO=4` opens an Engine.IO 4 session; anything else an Engine.IO 3 one, since
 // engine.io 3 never looked at the parameter. Runs on the network loop.

@@ -32,7 +32,7 @@ struct HttpResponse {
     std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
     std::string body;
 
-    // {"status":N,"message":"..."} with HTTP status N: the JSON error shape of DESIGN.md D2.
+    // {"status":N,"message":"..."} with HTTP status N: the JSON error shape of docs/decisions.md D2.
     static HttpResponse json_error(int status, std::string_view message);
 };
 

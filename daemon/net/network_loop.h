@@ -20,7 +20,7 @@ struct ListenSpec {
     std::string tls_key;
 };
 
-// The network thread (DESIGN.md): one libwebsockets context with the single listener, all HTTP
+// The network thread (docs/architecture.md): one libwebsockets context with the single listener, all HTTP
 // dispatch and all chat state. Other threads reach it only through mailbox().
 // libwebsockets runs on a libev loop (epoll): its own poll() loop walked every descriptor on every
 // wake-up, so an idle server with many connections spent a core doing nothing.

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-// Socket.IO packet codec of protocol revisions 4 and 5 (clients-and-wire.md 4.5), string form as
+// Socket.IO packet codec of protocol revisions 4 and 5 (docs/protocol.md, "Socket.IO"), string form as
 // carried in Engine.IO message packets; both share the encoding and differ in what they accept. Payloads stay JSON text: the codec validates their shape but leaves
 // interpreting them to the namespace handlers.
 namespace ilchat::net::sio {

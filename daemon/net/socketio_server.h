@@ -17,7 +17,7 @@
 #include "daemon/net/engineio_server.h"
 #include "daemon/net/socketio_packet.h"
 
-// Socket.IO on top of Engine.IO sessions (clients-and-wire.md 4.2, 4.3, 4.5): revision 5 on
+// Socket.IO on top of Engine.IO sessions (docs/protocol.md, "Socket.IO"): revision 5 on
 // Engine.IO 4 sessions, revision 4 on Engine.IO 3 ones, in the same namespaces and rooms:
 // namespaces, sockets, rooms, events and acknowledgements. Runs on the network loop.
 namespace ilchat::ops {
