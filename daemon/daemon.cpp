@@ -26,7 +26,7 @@ namespace ilchat {
 
 namespace {
 
-net::eio::Settings engineio_settings(const config::ServerConfig& server, ops::Metrics& metrics) {
+net::eio::Settings engineio_settings(const config::ServerConfig& server, metrics::Metrics& metrics) {
     net::eio::Settings settings;
     settings.metrics = &metrics;
     settings.ping_interval = std::chrono::milliseconds(server.ping_interval);
@@ -78,8 +78,8 @@ bool known_level(const std::string& name) {
 Daemon::Daemon(config::ConfigSet config, std::vector<store::PreloadedClient> preloaded, const net::ListenSpec& listen)
     : config_(std::move(config)),
       network_(listen),
-      socketio_(network_.context(), std::chrono::milliseconds(config_.server.connect_timeout), &metrics_),
-      engineio_(network_.context(), engineio_settings(config_.server, metrics_), socketio_),
+      socketio_(network_.timers(), std::chrono::milliseconds(config_.server.connect_timeout), &metrics_),
+      engineio_(network_.timers(), engineio_settings(config_.server, metrics_), socketio_),
       control_({.graceful_stop = [this] { stop(); },
                 .reload = [this] {
                     reload([](ops::AdminReply reply) {
@@ -136,9 +136,9 @@ void Daemon::add_client(const config::ClientConfig& config, store::PreloadedClie
     options.connected_at_start = preload.connected;
     c.worker = std::make_unique<store::DatabaseWorker>(name, store::endpoint_of(config), std::move(options));
     c.rooms = std::make_unique<chat::RoomChat>(name, socketio_.add_namespace("/" + name), *c.worker, preload.schema,
-                                               room_options_, network_.context());
+                                               room_options_, network_.timers());
     c.im = std::make_unique<chat::ImChat>(name, socketio_.add_namespace("/" + name + "-im"), *c.worker,
-                                          network_.mailbox(), im_options_, network_.context());
+                                          network_.mailbox(), im_options_, network_.timers());
     backend_->add_client({config, c.rooms.get(), c.im.get()});
     // Series that alerts compare with increase() exist from the start, at 0.
     metrics_.db_errors(name);
@@ -326,7 +326,7 @@ void Daemon::run() {
     engineio_.shut_down();
     constexpr std::chrono::milliseconds close_flush{1000};
     bool flush_over = false;
-    net::LoopTimer flush_bound(network_.context(), [&flush_over] { flush_over = true; });
+    net::LoopTimer flush_bound(network_.timers(), [&flush_over] { flush_over = true; });
     flush_bound.start(std::min(close_flush, std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 deadline - std::chrono::steady_clock::now())));
     while (engineio_.closing() && !flush_over) network_.run_once(true);

@@ -12,7 +12,7 @@
 #include "daemon/chat/html_escape.h"
 #include "daemon/chat/logged_in.h"
 #include "daemon/net/random_id.h"
-#include "daemon/ops/metrics.h"
+#include "daemon/metrics/metrics.h"
 
 namespace ilchat::chat {
 
@@ -117,19 +117,19 @@ bool ImChat::Conversation::has(std::int64_t user) const {
 }
 
 ImChat::ImChat(std::string client_name, net::sio::Namespace& nsp, store::DatabaseWorker& database, Mailbox& network,
-               ImChatOptions options, lws_context* context)
+               ImChatOptions options, net::TimerQueue& timers)
     : client_name_(std::move(client_name)),
       nsp_(nsp),
       database_(database),
       network_(network),
       options_(options),
-      preference_timer_(context, [this] {
+      preference_timer_(timers, [this] {
           // A failed read keeps the preferences as they are; everyone refused would be wrong.
           query<std::unordered_set<std::int64_t>>(
               store::accepting_users, [this](auto accepting) { apply_preferences(accepting); }, true);
           schedule_preference_refresh();
       }),
-      preference_lookup_(context, [this] { read_new_preferences(); }) {
+      preference_lookup_(timers, [this] { read_new_preferences(); }) {
     nsp_.on_connect([](Socket& socket) { spdlog::debug("New IM Connection with SocketId: {}", socket.id()); });
     nsp_.on("login", [this](Socket& s, const Event& e) { on_login(s, e); });
     nsp_.on("conversations", [this](Socket& s, const Event&) { on_conversations(s); });

@@ -18,7 +18,7 @@
 #include "daemon/store/database_worker.h"
 #include "daemon/store/im_store.h"
 
-namespace ilchat::ops {
+namespace ilchat::metrics {
 class Metrics;
 }
 
@@ -26,7 +26,7 @@ namespace ilchat::chat {
 
 struct ImChatOptions {
     bool html_escape = true;           // DESIGN.md D10, as for the rooms
-    ops::Metrics* metrics = nullptr;  // counts ignored events and chat messages
+    metrics::Metrics* metrics = nullptr;  // counts ignored events and chat messages
 };
 
 // The On-Screen Chat of one ILIAS client (namespace /<name>-im; spec 5.4, 6.4.3, 6.6 and DESIGN.md
@@ -35,7 +35,7 @@ struct ImChatOptions {
 class ImChat {
 public:
     ImChat(std::string client_name, net::sio::Namespace& nsp, store::DatabaseWorker& database, Mailbox& network,
-           ImChatOptions options, lws_context* context);
+           ImChatOptions options, net::TimerQueue& timers);
     ~ImChat();
 
     // Preload (spec 6.5): false when the row is malformed (then it is skipped).

@@ -8,7 +8,7 @@
 #include "daemon/chat/clock.h"
 #include "daemon/chat/html_escape.h"
 #include "daemon/chat/logged_in.h"
-#include "daemon/ops/metrics.h"
+#include "daemon/metrics/metrics.h"
 
 namespace ilchat::chat {
 
@@ -89,14 +89,14 @@ bool RoomChat::Room::is_joined(std::int64_t id) const { return std::find(joined.
 void RoomChat::Room::leave(std::int64_t id) { joined.erase(std::remove(joined.begin(), joined.end(), id), joined.end()); }
 
 RoomChat::RoomChat(std::string client_name, net::sio::Namespace& nsp, store::DatabaseWorker& database,
-                   store::RoomSchema schema, RoomChatOptions options, lws_context* context)
+                   store::RoomSchema schema, RoomChatOptions options, net::TimerQueue& timers)
     : client_name_(std::move(client_name)),
       nsp_(nsp),
       database_(database),
       schema_(schema),
       options_(options),
-      context_(context),
-      end_of_turn_(context, [this] { flush_userlists(); }) {
+      timers_(timers),
+      end_of_turn_(timers, [this] { flush_userlists(); }) {
     nsp_.on_connect([](Socket& socket) { spdlog::debug("New Connection with SocketId: {}", socket.id()); });
     nsp_.on("login", [this](Socket& s, const Event& e) { on_login(s, e); });
     nsp_.on("enterRoom", [this](Socket& s, const Event& e) { on_enter_room(s, e); });
@@ -337,7 +337,7 @@ void RoomChat::on_disconnect(Socket& socket) {
     if (!sockets.empty()) return;
     const std::int64_t user_id = subscriber->id;
     auto& timer = grace_timers_[user_id];
-    if (!timer) timer = std::make_unique<net::LoopTimer>(context_, [this, user_id] { grace_expired(user_id); });
+    if (!timer) timer = std::make_unique<net::LoopTimer>(timers_, [this, user_id] { grace_expired(user_id); });
     timer->start(options_.disconnect_grace);
 }
 

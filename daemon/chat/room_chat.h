@@ -19,7 +19,7 @@
 #include "daemon/store/database_worker.h"
 #include "daemon/store/room_store.h"
 
-namespace ilchat::ops {
+namespace ilchat::metrics {
 class Metrics;
 }
 
@@ -28,7 +28,7 @@ namespace ilchat::chat {
 struct RoomChatOptions {
     bool html_escape = true;                              // DESIGN.md D10
     std::chrono::milliseconds disconnect_grace{15000};    // spec 5.3 "disconnect"
-    ops::Metrics* metrics = nullptr;                      // counts ignored events and chat messages
+    metrics::Metrics* metrics = nullptr;                      // counts ignored events and chat messages
 };
 
 // The repository chat of one ILIAS client (namespace /<name>, spec 3, 4.5, 5.3): rooms, their
@@ -37,7 +37,7 @@ struct RoomChatOptions {
 class RoomChat {
 public:
     RoomChat(std::string client_name, net::sio::Namespace& nsp, store::DatabaseWorker& database,
-             store::RoomSchema schema, RoomChatOptions options, lws_context* context);
+             store::RoomSchema schema, RoomChatOptions options, net::TimerQueue& timers);
     ~RoomChat();
 
     // Preload (spec 6.5): main rooms "<id>_0" and, ILIAS <= 8, the open private rooms.
@@ -114,7 +114,7 @@ private:
     store::DatabaseWorker& database_;
     store::RoomSchema schema_;
     RoomChatOptions options_;
-    lws_context* context_;
+    net::TimerQueue& timers_;
     std::map<std::string, Room> rooms_;
     std::unordered_map<std::int64_t, Subscriber> subscribers_;
     // One per user who ever disconnected; kept (not erased from inside its own callback).

@@ -11,7 +11,7 @@
 #include "daemon/net/http_exchange.h"
 #include "daemon/net/random_id.h"
 #include "daemon/net/websocket_connection.h"
-#include "daemon/ops/metrics.h"
+#include "daemon/metrics/metrics.h"
 
 namespace ilchat::net::eio {
 
@@ -230,9 +230,9 @@ Session::Session(Server& server, std::string id, Protocol protocol)
       protocol_(protocol),
       told_ping_interval_(server.settings().ping_interval),
       told_ping_timeout_(protocol == Protocol::v3 ? server.settings().legacy_ping_timeout : server.settings().ping_timeout),
-      ping_timer_(server.context(), [this] { send_ping(); }),
-      heartbeat_timer_(server.context(), [this] { heartbeat_missed(); }),
-      upgrade_timer_(server.context(), [this] {
+      ping_timer_(server.timers(), [this] { send_ping(); }),
+      heartbeat_timer_(server.timers(), [this] { heartbeat_missed(); }),
+      upgrade_timer_(server.timers(), [this] {
           // No "5" in time: the probe socket goes, the session stays on polling.
           if (probe_) {
               auto* probe = std::exchange(probe_, nullptr);
@@ -525,8 +525,8 @@ void Session::close(CloseReason reason) {
 // ---------------------------------------------------------------------------------------------
 // Server
 
-Server::Server(lws_context* context, Settings settings, SessionHandler& handler)
-    : context_(context), settings_(settings), handler_(handler), reaper_(context, [this] { retired_.clear(); }) {}
+Server::Server(TimerQueue& timers, Settings settings, SessionHandler& handler)
+    : timers_(timers), settings_(settings), handler_(handler), reaper_(timers, [this] { retired_.clear(); }) {}
 
 Server::~Server() {
     // Sessions close before the handler they report to is gone.

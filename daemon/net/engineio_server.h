@@ -17,21 +17,20 @@
 #include "daemon/net/loop_timer.h"
 
 struct lws;
-struct lws_context;
 
 namespace ilchat::net {
 class HttpExchange;
 class WebSocketConnection;
 }  // namespace ilchat::net
 
+namespace ilchat::metrics {
+class Metrics;
+}
+
 // Engine.IO server of both protocol generations on one endpoint (docs/protocol.md, "Engine.IO"):
 // handshake, long-polling (and JSONP for Engine.IO 3), upgrade to websocket, heartbeat, bounded
 // send queues. `EIO=4` opens an Engine.IO 4 session; anything else an Engine.IO 3 one, since
 // engine.io 3 never looked at the parameter. Runs on the network loop.
-namespace ilchat::ops {
-class Metrics;
-}
-
 namespace ilchat::net::eio {
 
 struct Settings {
@@ -46,7 +45,7 @@ struct Settings {
     // A client that does not read is disconnected before its queue grows past these.
     std::size_t max_queued_packets = 10000;
     std::size_t max_queued_bytes = 8 * 1024 * 1024;
-    ops::Metrics* metrics = nullptr;  // counts handshakes, failures and disconnects when given
+    metrics::Metrics* metrics = nullptr;  // counts handshakes, failures and disconnects when given
 };
 
 enum class CloseReason { client_close, transport_close, ping_timeout, parse_error, slow_consumer, server_close };
@@ -151,7 +150,7 @@ public:
 
 class Server {
 public:
-    Server(lws_context* context, Settings settings, SessionHandler& handler);
+    Server(TimerQueue& timers, Settings settings, SessionHandler& handler);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -171,7 +170,7 @@ public:
     // by mount()) keep the buffer size they started with.
     void reconfigure(const Settings& settings) { settings_ = settings; }
     SessionHandler& handler() { return handler_; }
-    lws_context* context() const { return context_; }
+    TimerQueue& timers() const { return timers_; }
 
     // CORS headers of a response to `request` (the Origin reflected, with credentials; "*" for an
     // Engine.IO 3 request without Origin, as engine.io 3 answered).
@@ -188,7 +187,7 @@ private:
     friend class WebSocketTransport;
     void retire(Session& session);  // removes it now, destroys it after the current callback
 
-    lws_context* context_;
+    TimerQueue& timers_;
     Settings settings_;
     SessionHandler& handler_;
     std::unordered_map<std::string_view, std::unique_ptr<Session>> sessions_;  // keys view the sessions' ids

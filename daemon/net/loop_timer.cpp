@@ -1,13 +1,8 @@
 #include "daemon/net/loop_timer.h"
 
-#include <libwebsockets.h>
-
-#include "daemon/net/network_loop.h"
-
 namespace ilchat::net {
 
-LoopTimer::LoopTimer(lws_context* context, std::function<void()> fire)
-    : queue_(static_cast<NetworkLoop*>(lws_context_user(context))->timers()), fire_(std::move(fire)) {}
+LoopTimer::LoopTimer(TimerQueue& queue, std::function<void()> fire) : queue_(queue), fire_(std::move(fire)) {}
 
 LoopTimer::~LoopTimer() { cancel(); }
 

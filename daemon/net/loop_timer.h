@@ -6,16 +6,13 @@
 
 #include "daemon/net/timer_queue.h"
 
-struct lws_context;
-
 namespace ilchat::net {
 
 // A one-shot timer on the network loop (its TimerQueue). Cancelled when destroyed, so an owner
 // that goes away never gets called back. Not movable: the queue keeps a pointer to it.
 class LoopTimer {
 public:
-    // `context` is a NetworkLoop's: its timer queue runs the timer.
-    LoopTimer(lws_context* context, std::function<void()> fire);
+    LoopTimer(TimerQueue& queue, std::function<void()> fire);
     ~LoopTimer();
     LoopTimer(const LoopTimer&) = delete;
     LoopTimer& operator=(const LoopTimer&) = delete;

@@ -7,7 +7,7 @@
 #include "common/text/json.h"
 #include "daemon/net/loop_timer.h"
 #include "daemon/net/random_id.h"
-#include "daemon/ops/metrics.h"
+#include "daemon/metrics/metrics.h"
 
 namespace ilchat::net::sio {
 
@@ -83,9 +83,9 @@ private:
 };
 
 struct Server::Client final : eio::Session::Attachment {
-    Client(lws_context* context, eio::Session& session)
+    Client(TimerQueue& timers, eio::Session& session)
         : revision(session.protocol() == eio::Protocol::v3 ? Revision::v4 : Revision::v5),
-          connect_timer(context, [&session] {
+          connect_timer(timers, [&session] {
               // No namespace joined in time (socket.io's connectTimeout).
               session.close(eio::CloseReason::server_close);
           }) {}
@@ -201,8 +201,8 @@ Socket* Namespace::find(const std::string& socket_id) const {
 // ---------------------------------------------------------------------------------------------
 // Server
 
-Server::Server(lws_context* context, std::chrono::milliseconds connect_timeout, ops::Metrics* metrics)
-    : context_(context), connect_timeout_(connect_timeout), metrics_(metrics) {
+Server::Server(TimerQueue& timers, std::chrono::milliseconds connect_timeout, metrics::Metrics* metrics)
+    : timers_(timers), connect_timeout_(connect_timeout), metrics_(metrics) {
     // The main namespace always exists in socket.io; revision 4 clients are put in it at once.
     add_namespace("/");
 }
@@ -230,7 +230,7 @@ void Server::remove_namespace(const std::string& name) {
 }
 
 void Server::on_open(eio::Session& session) {
-    auto owned = std::make_unique<Client>(context_, session);
+    auto owned = std::make_unique<Client>(timers_, session);
     Client& client = *owned;
     session.attachment = std::move(owned);
     if (client.revision == Revision::v5) {

@@ -20,7 +20,7 @@
 // Socket.IO on top of Engine.IO sessions (docs/protocol.md, "Socket.IO"): revision 5 on
 // Engine.IO 4 sessions, revision 4 on Engine.IO 3 ones, in the same namespaces and rooms:
 // namespaces, sockets, rooms, events and acknowledgements. Runs on the network loop.
-namespace ilchat::ops {
+namespace ilchat::metrics {
 class Metrics;
 }
 
@@ -89,7 +89,7 @@ private:
 
 class Namespace {
 public:
-    Namespace(std::string name, ops::Metrics* metrics) : name_(std::move(name)), metrics_(metrics) {}
+    Namespace(std::string name, metrics::Metrics* metrics) : name_(std::move(name)), metrics_(metrics) {}
 
     const std::string& name() const { return name_; }
 
@@ -119,7 +119,7 @@ private:
     void deliver(const SharedFrame& frame, const std::vector<Socket*>& sockets, const Socket* except = nullptr);
 
     std::string name_;
-    ops::Metrics* metrics_;
+    metrics::Metrics* metrics_;
     std::unordered_map<std::string, EventHandler> handlers_;
     std::function<void(Socket&)> on_connect_;
     std::function<void(Socket&, std::string_view)> on_disconnect_;
@@ -130,7 +130,7 @@ private:
 class Server final : public eio::SessionHandler {
 public:
     // `metrics` (optional) counts events received and sent per namespace.
-    Server(lws_context* context, std::chrono::milliseconds connect_timeout, ops::Metrics* metrics = nullptr);
+    Server(TimerQueue& timers, std::chrono::milliseconds connect_timeout, metrics::Metrics* metrics = nullptr);
     ~Server() override;
 
     // A reload: sessions opened from now on get the new time to join a namespace.
@@ -159,9 +159,9 @@ private:
     void connect(eio::Session& session, Client& client, const Packet& packet);
     static void remove_socket(Client& client, const std::string& nsp, std::string_view reason);
 
-    lws_context* context_;
+    TimerQueue& timers_;
     std::chrono::milliseconds connect_timeout_;
-    ops::Metrics* metrics_;
+    metrics::Metrics* metrics_;
     std::unordered_map<std::string, std::unique_ptr<Namespace>> namespaces_;
 };
 

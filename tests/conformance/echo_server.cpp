@@ -70,13 +70,13 @@ int main(int argc, char** argv) {
         NetworkLoop network(listen);
 
         EchoHandler echo;
-        eio::Server engineio(network.context(), settings, echo);
+        eio::Server engineio(network.timers(), settings, echo);
         eio::mount(network.router(), "/engine.io/", engineio);
 
-        sio::Server socketio(network.context(), std::chrono::milliseconds(1000));
+        sio::Server socketio(network.timers(), std::chrono::milliseconds(1000));
         serve_echo(socketio.add_namespace("/"));
         serve_echo(socketio.add_namespace("/custom"));
-        eio::Server socketio_transport(network.context(), settings, socketio);
+        eio::Server socketio_transport(network.timers(), settings, socketio);
         eio::mount(network.router(), "/socket.io/", socketio_transport);
 
         ilchat::ops::ControlLoop control({.graceful_stop = [&network] { network.mailbox().post([&network] { network.stop(); }); },
