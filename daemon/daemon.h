@@ -18,7 +18,7 @@
 #include "daemon/ops/admin_socket.h"
 #include "daemon/ops/control_loop.h"
 #include "daemon/ops/health_http.h"
-#include "daemon/ops/metrics.h"
+#include "daemon/metrics/metrics.h"
 #include "daemon/store/client_preload.h"
 #include "daemon/store/database_worker.h"
 
@@ -81,7 +81,7 @@ private:
     void configure_logging(const config::ServerConfig& server, std::optional<std::string> level = std::nullopt);
 
     config::ConfigSet config_;  // the control loop's after start (reload replaces it)
-    ops::Metrics metrics_;
+    metrics::Metrics metrics_;
     const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     net::NetworkLoop network_;
     net::sio::Server socketio_;

@@ -11,7 +11,7 @@
 #include "daemon/daemon.h"
 #include "daemon/net/resolve_address.h"
 #include "daemon/ops/control_loop.h"
-#include "daemon/ops/metrics.h"
+#include "daemon/metrics/metrics.h"
 #include "daemon/store/client_preload.h"
 
 namespace {
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
     app.add_flag_callback(
         "--metrics-reference",
         [] {
-            std::cout << ilchat::ops::Metrics::reference_markdown();
+            std::cout << ilchat::metrics::Metrics::reference_markdown();
             std::exit(exit_ok);
         },
         "print the reference of the Prometheus metrics (Markdown) and exit");

@@ -11,7 +11,7 @@
 #include "daemon/chat/im_chat.h"
 #include "daemon/chat/room_chat.h"
 #include "daemon/net/engineio_packet.h"
-#include "daemon/ops/metrics.h"
+#include "daemon/metrics/metrics.h"
 
 namespace ilchat::chat {
 
@@ -122,7 +122,7 @@ HttpResponse access_denied() { return json_ok(R"({"status":403,"message":"Access
 
 }  // namespace
 
-BackendApi::BackendApi(std::vector<Client> clients, ops::Metrics* metrics)
+BackendApi::BackendApi(std::vector<Client> clients, metrics::Metrics* metrics)
     : clients_(std::move(clients)), metrics_(metrics) {}
 
 std::span<const BackendApi::Route> BackendApi::routes() { return route_table; }

@@ -8,7 +8,7 @@
 #include "common/config/client_config.h"
 #include "daemon/net/http_message.h"
 
-namespace ilchat::ops {
+namespace ilchat::metrics {
 class Metrics;
 }
 
@@ -27,7 +27,7 @@ public:
         ImChat* im = nullptr;
     };
     // `metrics` (optional) counts requests by route and result, with their duration.
-    explicit BackendApi(std::vector<Client> clients, ops::Metrics* metrics = nullptr);
+    explicit BackendApi(std::vector<Client> clients, metrics::Metrics* metrics = nullptr);
 
     net::HttpResponse handle(const net::HttpRequest& request) const;
     // Reload: new Basic credentials for a client (network loop).
@@ -68,7 +68,7 @@ private:
     net::HttpResponse route(const net::HttpRequest& request, std::string_view& route_name) const;
 
     std::vector<Client> clients_;
-    ops::Metrics* metrics_;
+    metrics::Metrics* metrics_;
 };
 
 }  // namespace ilchat::chat

@@ -1,4 +1,4 @@
-#include "daemon/ops/metrics.h"
+#include "daemon/metrics/metrics.h"
 
 #include <algorithm>
 #include <array>
@@ -11,9 +11,9 @@
 #include <prometheus/text_serializer.h>
 
 #include "common/version.h"
-#include "daemon/ops/process_metrics.h"
+#include "daemon/metrics/process_metrics.h"
 
-namespace ilchat::ops {
+namespace ilchat::metrics {
 
 namespace {
 
@@ -324,4 +324,4 @@ std::string Metrics::reference_markdown() {
     return text;
 }
 
-}  // namespace ilchat::ops
+}  // namespace ilchat::metrics

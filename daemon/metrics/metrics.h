@@ -11,7 +11,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-namespace ilchat::ops {
+namespace ilchat::metrics {
 
 // Every ilchatd_* metric (DESIGN.md "Observability"). The families come from one table in
 // metrics.cpp, which also writes the reference documentation, so the scrape and the docs cannot
@@ -70,4 +70,4 @@ private:
     std::vector<AnyFamily> families_;  // indexed like the table; owned by registry_
 };
 
-}  // namespace ilchat::ops
+}  // namespace ilchat::metrics

@@ -1,4 +1,4 @@
-#include "daemon/ops/process_metrics.h"
+#include "daemon/metrics/process_metrics.h"
 
 #include <charconv>
 #include <filesystem>
@@ -10,7 +10,7 @@
 #include <string_view>
 #include <unistd.h>
 
-namespace ilchat::ops {
+namespace ilchat::metrics {
 
 namespace {
 
@@ -140,4 +140,4 @@ void append_process_metrics(std::vector<prometheus::MetricFamily>& families) {
     }
 }
 
-}  // namespace ilchat::ops
+}  // namespace ilchat::metrics

@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "daemon/ops/metrics.h"
+#include "daemon/metrics/metrics.h"
 
 namespace ilchat::store {
 

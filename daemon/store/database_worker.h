@@ -15,14 +15,14 @@
 #include "daemon/store/spool_file.h"
 #include "daemon/store/write_record.h"
 
-namespace ilchat::ops {
+namespace ilchat::metrics {
 class Metrics;
 }
 
 namespace ilchat::store {
 
 struct WorkerOptions {
-    ops::Metrics* metrics = nullptr;  // database up, errors, reconnects, queue depth, spool, durations
+    metrics::Metrics* metrics = nullptr;  // database up, errors, reconnects, queue depth, spool, durations
     // The spool file; empty keeps every write in memory (nothing then bounds the queue).
     std::string spool_path;
     // Writes waiting in memory beyond this go to the spool (when there is one).

@@ -17,10 +17,10 @@
 
 #include "common/version.h"
 #include "daemon/ops/health_http.h"
-#include "daemon/ops/metrics.h"
+#include "daemon/metrics/metrics.h"
 
 using ilchat::ops::HealthHttp;
-using ilchat::ops::Metrics;
+using ilchat::metrics::Metrics;
 
 namespace {
 
