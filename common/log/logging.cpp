@@ -1,5 +1,6 @@
 #include "common/log/logging.h"
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <stdexcept>
@@ -13,17 +14,10 @@ namespace ilchat::log {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, spdlog::level::level_enum>, 9> ilias_levels{{
-    {"emerg", spdlog::level::err},
-    {"alert", spdlog::level::err},
-    {"crit", spdlog::level::err},
-    {"error", spdlog::level::err},
-    {"warning", spdlog::level::warn},
-    {"notice", spdlog::level::info},
-    {"info", spdlog::level::info},
-    {"debug", spdlog::level::debug},
-    {"silly", spdlog::level::trace},
-}};
+// winston's level for each of ilias_level_names, in the same order.
+constexpr std::array<spdlog::level::level_enum, ilias_level_names.size()> winston_levels{
+    spdlog::level::err,  spdlog::level::err,  spdlog::level::err,   spdlog::level::err,  spdlog::level::warn,
+    spdlog::level::info, spdlog::level::info, spdlog::level::debug, spdlog::level::trace};
 
 class NodeLevelFlag final : public spdlog::custom_flag_formatter {
 public:
@@ -50,10 +44,20 @@ spdlog::sink_ptr file_sink(const std::string& path) {
 
 }  // namespace
 
+bool is_ilias_level(std::string_view name) {
+    return std::ranges::find(ilias_level_names, name) != ilias_level_names.end();
+}
+
+std::string ilias_level_list() {
+    std::string list;
+    for (auto name : ilias_level_names) (list += list.empty() ? "" : ", ") += name;
+    return list;
+}
+
 spdlog::level::level_enum level_from_ilias(std::string_view name) {
-    for (auto [ilias, level] : ilias_levels)
-        if (ilias == name) return level;
-    return spdlog::level::info;
+    auto found = std::ranges::find(ilias_level_names, name);
+    return found == ilias_level_names.end() ? spdlog::level::info
+                                            : winston_levels[static_cast<std::size_t>(found - ilias_level_names.begin())];
 }
 
 std::string_view node_level_name(spdlog::level::level_enum level) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -7,8 +8,15 @@
 
 namespace ilchat::log {
 
+// The syslog level names ILIAS offers for log_level, most severe first: the one list that
+// server.cfg's check, the admin command log-level and the docs use.
+inline constexpr std::array<std::string_view, 9> ilias_level_names{"emerg",  "alert", "crit",  "error", "warning",
+                                                                  "notice", "info",  "debug", "silly"};
+bool is_ilias_level(std::string_view name);
+std::string ilias_level_list();  // "emerg, alert, ..."
+
 // server.cfg offers syslog level names, the Node server logs with winston's npm levels; this is
-// the mapping of spec section 7 (unknown names mean info, as in the Node server).
+// the mapping (docs/protocol.md "Logging"; unknown names mean info, as in the Node server).
 spdlog::level::level_enum level_from_ilias(std::string_view name);
 
 // The level word in a log line, as the Node server writes it (INFO, WARN, ERROR, DEBUG, SILLY).

@@ -127,6 +127,18 @@ BackendApi::BackendApi(std::vector<Client> clients, metrics::Metrics* metrics)
 
 std::span<const BackendApi::Route> BackendApi::routes() { return route_table; }
 
+void BackendApi::mount(net::HttpRouter& router, const std::string& sub_directory) {
+    auto serve = [this](std::size_t prefix_length) {
+        return [this, prefix_length](const net::HttpRequest& request, net::HttpExchange&) {
+            auto inner = request;
+            inner.path.erase(0, prefix_length);
+            return std::optional(handle(inner));
+        };
+    };
+    router.add("/backend/", serve(0));
+    if (!sub_directory.empty()) router.add(sub_directory + "/backend/", serve(sub_directory.size()));
+}
+
 bool BackendApi::authorized(const config::ClientConfig& client, std::string_view authorization) {
     // As the Node server reads it: the second blank-separated word, base64 "key:secret".
     auto space = authorization.find(' ');

@@ -7,6 +7,7 @@
 
 #include "common/config/client_config.h"
 #include "daemon/net/http_message.h"
+#include "daemon/net/http_router.h"
 
 namespace ilchat::metrics {
 class Metrics;
@@ -30,6 +31,10 @@ public:
     explicit BackendApi(std::vector<Client> clients, metrics::Metrics* metrics = nullptr);
 
     net::HttpResponse handle(const net::HttpRequest& request) const;
+    // Serves /backend/... on `router`, and <sub_directory>/backend/... too when ILIAS sits behind
+    // a proxy with a sub_directory (docs/decisions.md D12). This object must outlive the router's
+    // use of it.
+    void mount(net::HttpRouter& router, const std::string& sub_directory);
     // Reload: new Basic credentials for a client (network loop).
     void update_credentials(const config::ClientConfig& client);
     // Reload: a client.cfg added or removed (network loop). Requests for a removed client get 404.

@@ -9,6 +9,8 @@
 #include <utility>
 
 #include <prometheus/text_serializer.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "common/version.h"
 #include "daemon/metrics/process_metrics.h"
@@ -297,7 +299,7 @@ prometheus::Gauge& Metrics::conversations(std::string_view nsp) {
     return metric<index_of("ilchatd_conversations")>(families_, nsp);
 }
 
-std::string Metrics::render() const {
+std::vector<prometheus::MetricFamily> Metrics::collect() const {
     std::vector<prometheus::MetricFamily> collected = registry_.Collect();
     std::vector<prometheus::MetricFamily> families;
     families.reserve(std::size(definitions));
@@ -311,7 +313,52 @@ std::string Metrics::render() const {
             families.push_back({std::string(definition.name), std::string(definition.help), definition.type, {}});
     }
     append_process_metrics(families);
-    return prometheus::TextSerializer().Serialize(families);
+    return families;
+}
+
+std::string Metrics::render() const { return prometheus::TextSerializer().Serialize(collect()); }
+
+std::string Metrics::render_json() const {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    const auto sample = [&w](const std::string& name, const prometheus::ClientMetric& metric, double value) {
+        w.StartObject();
+        w.Key("name");
+        w.String(name.c_str());
+        w.Key("labels");
+        w.StartObject();
+        for (const auto& label : metric.label) {
+            w.Key(label.name.c_str());
+            w.String(label.value.c_str());
+        }
+        w.EndObject();
+        w.Key("value");
+        w.Double(value);
+        w.EndObject();
+    };
+    w.StartObject();
+    w.Key("samples");
+    w.StartArray();
+    for (const auto& family : collect()) {
+        for (const auto& metric : family.metric) {
+            switch (family.type) {
+                case MetricType::Counter: sample(family.name, metric, metric.counter.value); break;
+                case MetricType::Gauge: sample(family.name, metric, metric.gauge.value); break;
+                case MetricType::Untyped: sample(family.name, metric, metric.untyped.value); break;
+                case MetricType::Histogram:
+                    sample(family.name + "_count", metric, static_cast<double>(metric.histogram.sample_count));
+                    sample(family.name + "_sum", metric, metric.histogram.sample_sum);
+                    break;
+                case MetricType::Summary:
+                    sample(family.name + "_count", metric, static_cast<double>(metric.summary.sample_count));
+                    sample(family.name + "_sum", metric, metric.summary.sample_sum);
+                    break;
+            }
+        }
+    }
+    w.EndArray();
+    w.EndObject();
+    return buffer.GetString();
 }
 
 std::string Metrics::reference_markdown() {

@@ -9,6 +9,7 @@
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
 namespace ilchat::metrics {
@@ -58,11 +59,16 @@ public:
     // Prometheus text format 0.0.4: the table's families in table order (a family without any
     // label set yet still gets its HELP and TYPE lines), then the process_* metrics.
     std::string render() const;
+    // The same samples as JSON, {"samples": [{"name", "labels": {...}, "value"}]}: a histogram
+    // gives its _count and _sum.
+    std::string render_json() const;
 
     // The table as a Markdown table: name, type, labels, help.
     static std::string reference_markdown();
 
 private:
+    std::vector<prometheus::MetricFamily> collect() const;
+
     using AnyFamily = std::variant<prometheus::Family<prometheus::Counter>*, prometheus::Family<prometheus::Gauge>*,
                                    prometheus::Family<prometheus::Histogram>*>;
 

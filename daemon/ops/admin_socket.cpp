@@ -16,6 +16,8 @@
 #include <event2/listener.h>
 #include <spdlog/spdlog.h>
 
+#include "common/admin/admin_protocol.h"
+
 namespace ilchat::ops {
 
 // One connected admin client, owned by the AdminSocket; gone when its connection ends.
@@ -118,8 +120,9 @@ bool AdminSocket::peer_allowed(int fd) const {
 
 void AdminSocket::accept(int fd) {
     if (!peer_allowed(fd)) {
-        static constexpr char refused[] = R"({"result":1,"text":"permission denied"})" "\n";
-        [[maybe_unused]] auto n = ::write(fd, refused, sizeof refused - 1);
+        static const std::string refused =
+            admin::render_reply({admin::failed, std::string(admin::refusal)}) + "\n";
+        [[maybe_unused]] auto n = ::write(fd, refused.data(), refused.size());
         ::close(fd);
         spdlog::warn("admin socket: refused a peer without permission");
         return;
