@@ -42,7 +42,7 @@ constexpr TableNeed private_room_needs[] = {
     {"chatroom_psessions", "disconnected"},
 };
 
-// Columns whose character set decides whether emoji survive (DESIGN.md D13).
+// Columns whose character set decides whether emoji survive (docs/decisions.md D13).
 constexpr std::pair<std::string_view, std::string_view> message_columns[] = {{"chatroom_history", "message"},
                                                                              {"osc_messages", "message"}};
 

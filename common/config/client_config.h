@@ -9,7 +9,7 @@
 
 namespace ilchat::config {
 
-// client.cfg as ILIAS writes it (spec section 2.2): one ILIAS installation, served as the
+// client.cfg as ILIAS writes it (README, "Configuration"; `ilchatctl config keys`): one ILIAS installation, served as the
 // namespaces /<name> and /<name>-im. PHP-side keys (enable_osc, ...) are ignored.
 struct ClientConfig {
     std::string name;

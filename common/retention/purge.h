@@ -27,7 +27,7 @@ struct PurgeProgress {
     const PurgeCounts& counts;  // totals so far
 };
 
-// The deletion job's statements (spec 6.7) in their order: chat history and OSC messages older
+// The deletion job's statements (docs/decisions.md D9; docs/protocol.md, "SQL") in their order: chat history and OSC messages older
 // than `bound`, then conversations left without messages, then activity rows of conversations
 // that no longer exist. Each step deletes at most `batch` rows per statement (D9) until a batch
 // comes up short, so no statement holds locks for long. `progress` is called after every batch

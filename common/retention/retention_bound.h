@@ -5,7 +5,7 @@
 
 namespace ilchat::retention {
 
-// The age limit of the deletion job (spec 6.7): `now` minus `value` units ("days", "weeks",
+// The age limit of the deletion job (docs/decisions.md D9; docs/protocol.md, "SQL"): `now` minus `value` units ("days", "weeks",
 // "months"/"month", "years") on the local calendar, exactly as the Node server's JS Date does it:
 // the wall-clock time is kept, a day that does not exist in the target month rolls forward
 // (31 Mar - 1 month = 3 Mar, 29 Feb - 1 year = 1 Mar), a wall-clock time skipped by a DST change

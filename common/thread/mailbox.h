@@ -7,7 +7,7 @@
 
 namespace ilchat {
 
-// How threads talk (DESIGN.md "Threads and loops"): other threads post closures, the owning
+// How threads talk (docs/architecture.md, "Threads and loops"): other threads post closures, the owning
 // loop runs them after `wake` nudged it. Posting never blocks on the owner's work.
 class Mailbox {
 public:

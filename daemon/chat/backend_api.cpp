@@ -209,7 +209,7 @@ HttpResponse BackendApi::route(const net::HttpRequest& request, std::string_view
         if (!fits) continue;
         route_name = route.action;
         if (!client) {
-            // DESIGN.md D21: the Node server answered Heartbeat whatever the name, and the old image's
+            // docs/decisions.md D21: the Node server answered Heartbeat whatever the name, and the old image's
             // health checks use a fixed one; which clients are up is for /readyz and the admin socket.
             if (route.open) return json_ok(std::string(alive));
             return HttpResponse::json_error(404, "Unknown namespace \"" + segments[1] + "\"");

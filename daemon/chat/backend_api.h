@@ -18,7 +18,7 @@ namespace ilchat::chat {
 class RoomChat;
 class ImChat;
 
-// The /backend/<Action>/<namespace>/... API that ILIAS PHP calls (spec section 4). Routes of
+// The /backend/<Action>/<namespace>/... API that ILIAS PHP calls (docs/protocol.md, "Backend routes"). Routes of
 // both ILIAS shapes live in one table, told apart by their number of path segments.
 class BackendApi {
 public:
@@ -58,7 +58,7 @@ public:
         // title with "%2F" arrives as several segments: they are joined again, and the client's
         // database (private-room tables or not) picks the shape, since the count cannot.
         bool title_last;
-        bool open;                // DESIGN.md D1: only Heartbeat needs no credentials
+        bool open;                // docs/decisions.md D1: only Heartbeat needs no credentials
         net::HttpResponse (*handler)(const Call&);
         std::string_view doc;
     };

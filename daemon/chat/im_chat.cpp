@@ -199,7 +199,7 @@ ImChat::Conversation& ImChat::create_conversation(std::vector<std::int64_t> part
     c.participants = std::move(participants);
     c.is_group = is_group;
     auto& created = conversations_.emplace(c.id, std::move(c)).first->second;
-    // DESIGN.md D16: one INSERT with the whole participant list.
+    // docs/decisions.md D16: one INSERT with the whole participant list.
     write(store::ConversationWrite{true, stored(created)});
     return created;
 }
@@ -284,7 +284,7 @@ ImChat::Participant* ImChat::actor(Socket& socket, std::optional<std::int64_t> c
         return nullptr;
     }
     if (claimed_user && *claimed_user != user->user_id) {
-        // DESIGN.md D5: a socket acts only as the participant it logged in as.
+        // docs/decisions.md D5: a socket acts only as the participant it logged in as.
         spdlog::warn("IM {} ignored in namespace {}-im: socket of user {} claims to be user {}", event, client_name_,
                      user->user_id, *claimed_user);
         count("spoofed_user");
@@ -375,7 +375,7 @@ void ImChat::on_conversation(Socket& socket, const Event& event) {
     }
     std::vector<std::int64_t> ids;
     for (const auto& [id, name] : requested) ids.push_back(participant(id, name).id);
-    // DESIGN.md D6: the conversation with exactly these participants.
+    // docs/decisions.md D6: the conversation with exactly these participants.
     std::vector<std::int64_t> wanted = ids;
     std::sort(wanted.begin(), wanted.end());
     Conversation* match = nullptr;
@@ -432,7 +432,7 @@ void ImChat::on_remove_user(Socket& socket, const Event& event) {
     Participant* requester = actor(socket, std::nullopt, "removeUser");
     auto user_id = int_arg(event, 1);
     Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
-    // DESIGN.md D17: only a participant may remove someone.
+    // docs/decisions.md D17: only a participant may remove someone.
     if (!requester || !user_id || !c || !c->has(requester->id) || !c->has(*user_id)) return;
     c->participants.erase(std::remove(c->participants.begin(), c->participants.end(), *user_id), c->participants.end());
     write(store::ConversationWrite{false, stored(*c)});
@@ -464,7 +464,7 @@ void ImChat::on_message(Socket& socket, const Event& event) {
     // sender, who got this far, is one of them.
     write(store::ImMessageWrite{message});
     if (options_.metrics) options_.metrics->chat_messages("osc").Increment();
-    c->latest_message = message;  // DESIGN.md D7
+    c->latest_message = message;  // docs/decisions.md D7
     const std::string conversation = conversation_json(*c);
     const std::string object = message_object(message);
     for (auto member : c->participants) {
@@ -545,7 +545,7 @@ void ImChat::on_disconnect(Socket& socket) {
     if (found == participants_.end()) return;
     auto& sockets = found->second.sockets;
     sockets.erase(std::remove(sockets.begin(), sockets.end(), socket.id()), sockets.end());
-    if (sockets.empty()) found->second.online = false;  // DESIGN.md D7
+    if (sockets.empty()) found->second.online = false;  // docs/decisions.md D7
 }
 
 // ---------------------------------------------------------------------------------------------

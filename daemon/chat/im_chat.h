@@ -25,11 +25,11 @@ class Metrics;
 namespace ilchat::chat {
 
 struct ImChatOptions {
-    bool html_escape = true;           // DESIGN.md D10, as for the rooms
+    bool html_escape = true;           // docs/decisions.md D10, as for the rooms
     metrics::Metrics* metrics = nullptr;  // counts ignored events and chat messages
 };
 
-// The On-Screen Chat of one ILIAS client (namespace /<name>-im; spec 5.4, 6.4.3, 6.6 and DESIGN.md
+// The On-Screen Chat of one ILIAS client (namespace /<name>-im; docs/protocol.md, "The chat namespaces" and "SQL", and docs/decisions.md
 // D5-D7, D16, D17): participants, conversations, their events and persistence. Lives on the
 // network loop; queries run on the client's database worker and answer through the mailbox.
 class ImChat {
@@ -38,7 +38,7 @@ public:
            ImChatOptions options, net::TimerQueue& timers);
     ~ImChat();
 
-    // Preload (spec 6.5): false when the row is malformed (then it is skipped).
+    // Preload (docs/protocol.md, "SQL"): false when the row is malformed (then it is skipped).
     bool add_stored_conversation(const store::StoredConversation& stored);
     std::size_t conversation_count() const { return conversations_.size(); }
     // A reload: the next message is escaped (or not) accordingly.
@@ -49,7 +49,7 @@ public:
     // Backend UserConfigChange: {"<userId>": {"acceptsMessages": bool}, ...}.
     net::HttpResponse user_config_change(std::string_view message_json);
 
-    // Reads usr_pref now and then on every :00, :20 and :40 of the local clock (spec 6.6).
+    // Reads usr_pref now and then on every :00, :20 and :40 of the local clock (docs/protocol.md, "usr_pref").
     void start_preference_refresh();
 
 private:
@@ -111,7 +111,7 @@ private:
     // Who accepted messages at the last usr_pref read.
     std::optional<std::unordered_set<std::int64_t>> accepting_;
     net::LoopTimer preference_timer_;
-    // DESIGN.md D20: participants that appeared after the last read get theirs read at once, those
+    // docs/decisions.md D20: participants that appeared after the last read get theirs read at once, those
     // of one loop turn in one query; until it answers they count as the last read had them.
     std::vector<std::int64_t> unread_preferences_;
     net::LoopTimer preference_lookup_;

@@ -204,7 +204,7 @@ void RoomChat::on_login(Socket& socket, const Event& event) {
     cancel_grace(*user_id);
     Subscriber* subscriber = find_subscriber(*user_id);
     if (!subscriber) {
-        // DESIGN.md D3: the client's intended path, a "connection lost" page.
+        // docs/decisions.md D3: the client's intended path, a "connection lost" page.
         spdlog::info("Login of unknown subscriber {} in namespace {}: shutdown", *user_id, client_name_);
         socket.emit("shutdown");
         return;
@@ -261,7 +261,7 @@ void RoomChat::on_message(Socket& socket, const Event& event) {
         ignored("malformed");
         return;
     }
-    // DESIGN.md D15: only a subscriber who entered the room may post to it.
+    // docs/decisions.md D15: only a subscriber who entered the room may post to it.
     if (!room->is_joined(subscriber->id) || !room->subscribers.count(subscriber->id)) {
         spdlog::warn("message of subscriber {} to room {} ignored: not in the room", subscriber->id, room->key);
         ignored("not_in_room");
@@ -291,7 +291,7 @@ void RoomChat::on_message(Socket& socket, const Event& event) {
     if (whisper) {
         std::vector<Socket*> receivers = sockets_of(*subscriber);
         if (auto id = target_value->FindMember("id"); id != target_value->MemberEnd()) {
-            // DESIGN.md D18: an unknown target still reaches the sender and is stored.
+            // docs/decisions.md D18: an unknown target still reaches the sender and is stored.
             if (auto target_id = text::integer_of(id->value))
                 if (Subscriber* to = find_subscriber(*target_id); to && to != subscriber)
                     for (Socket* s : sockets_of(*to)) receivers.push_back(s);
@@ -333,7 +333,7 @@ void RoomChat::on_disconnect(Socket& socket) {
     }
     auto& sockets = subscriber->sockets;
     sockets.erase(std::remove(sockets.begin(), sockets.end(), socket.id()), sockets.end());
-    // DESIGN.md D4: the user leaves only when no socket of theirs remains after the grace.
+    // docs/decisions.md D4: the user leaves only when no socket of theirs remains after the grace.
     if (!sockets.empty()) return;
     const std::int64_t user_id = subscriber->id;
     auto& timer = grace_timers_[user_id];
@@ -438,7 +438,7 @@ HttpResponse RoomChat::invite(const std::string& room_id, const SubRoom& sub_id,
     if (Subscriber* inviter = find_subscriber(user_id)) {
         emit_to_subscriber(*inviter, "notice", notice(ts, ref, "user_invited", std::nullopt));
         emit_to_subscriber(invitee, "user_invited", invite_action(ts, ref, room->title, room->owner));
-        // DESIGN.md D14: the intended data, not the original's -1.
+        // docs/decisions.md D14: the intended data, not the original's -1.
         emit_to_subscriber(invitee, "notice",
                            notice(ts, ref, "user_invited_self",
                                   json_object({{"user", json_string(inviter->name)}, {"room", json_string(room->title)}})));

@@ -26,12 +26,12 @@ class Metrics;
 namespace ilchat::chat {
 
 struct RoomChatOptions {
-    bool html_escape = true;                              // DESIGN.md D10
-    std::chrono::milliseconds disconnect_grace{15000};    // spec 5.3 "disconnect"
+    bool html_escape = true;                              // docs/decisions.md D10
+    std::chrono::milliseconds disconnect_grace{15000};    // docs/protocol.md, "The chat namespaces"
     metrics::Metrics* metrics = nullptr;                      // counts ignored events and chat messages
 };
 
-// The repository chat of one ILIAS client (namespace /<name>, spec 3, 4.5, 5.3): rooms, their
+// The repository chat of one ILIAS client (namespace /<name>; docs/protocol.md, "The chat namespaces"): rooms, their
 // subscribers, the socket events and the backend tasks. Lives on the network loop; persists
 // through the client's database worker.
 class RoomChat {
@@ -40,11 +40,11 @@ public:
              store::RoomSchema schema, RoomChatOptions options, net::TimerQueue& timers);
     ~RoomChat();
 
-    // Preload (spec 6.5): main rooms "<id>_0" and, ILIAS <= 8, the open private rooms.
+    // Preload (docs/protocol.md, "SQL"): main rooms "<id>_0" and, ILIAS <= 8, the open private rooms.
     void add_main_room(std::int64_t room_id);
     void add_private_room(const store::PrivateRoom& room);
 
-    // Backend tasks (spec 4.5). `sub_id` is the subRoomId of the ILIAS <= 8 route shape, absent
+    // Backend tasks (docs/protocol.md, "Backend routes"). `sub_id` is the subRoomId of the ILIAS <= 8 route shape, absent
     // in the ILIAS >= 9 shape (which then also answers without it). Each returns the answer.
     using SubRoom = std::optional<std::string>;
     net::HttpResponse subscribe(std::int64_t user_id);

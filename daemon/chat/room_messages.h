@@ -8,7 +8,7 @@
 
 #include "common/text/json.h"
 
-// The message objects of the repository chat (spec 5.6, 12.1) as JSON text. Every object starts
+// The message objects of the repository chat (docs/protocol.md, "The chat namespaces") as JSON text. Every object starts
 // with type, timestamp (ms, or s for storage), content and roomId (and subRoomId for ILIAS <= 8
 // clients), in the order the Node server creates them.
 namespace ilchat::chat {

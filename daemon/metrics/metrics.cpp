@@ -36,7 +36,7 @@ struct Definition {
     }
 };
 
-// The one list of ilchatd's metrics. Label names only from the fixed set of DESIGN.md
+// The one list of ilchatd's metrics. Label names only from the fixed set of docs/architecture.md ("… a metric")
 // ("Observability") plus `table` and `kind`; their values must come from small fixed sets too, never a user, room,
 // socket or address, or the series count grows with the audience.
 constexpr Definition definitions[] = {

@@ -14,7 +14,7 @@
 
 namespace ilchat::metrics {
 
-// Every ilchatd_* metric (DESIGN.md "Observability"). The families come from one table in
+// Every ilchatd_* metric (docs/architecture.md). The families come from one table in
 // metrics.cpp, which also writes the reference documentation, so the scrape and the docs cannot
 // drift apart. Accessors may be called from any thread: prometheus-cpp locks the family while it
 // looks up a label set, and the returned metric is atomic and lives as long as this object, so

@@ -12,7 +12,7 @@ struct evconnlistener;
 
 namespace ilchat::ops {
 
-// The Unix admin socket (DESIGN.md "Observability"): one JSON request per line in, one JSON reply
+// The Unix admin socket (docs/architecture.md): one JSON request per line in, one JSON reply
 // per line out, on the control loop. Peers are checked by their credentials: root, the daemon's
 // own user, or members of `group` (when given). Requests are capped in size and each connection
 // idles out.

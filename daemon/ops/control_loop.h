@@ -13,7 +13,7 @@ struct event;
 
 namespace ilchat::ops {
 
-// The control thread (DESIGN.md): a libevent loop that owns signal handling. The network
+// The control thread (docs/architecture.md, "Threads and loops"): a libevent loop that owns signal handling. The network
 // thread blocks the signals, so they are only ever seen here, inside the loop.
 class ControlLoop {
 public:

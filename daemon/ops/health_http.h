@@ -13,7 +13,7 @@ struct evhttp_request;
 
 namespace ilchat::ops {
 
-// The operator's HTTP endpoint on the control loop (DESIGN.md "Threads and loops"), on its own
+// The operator's HTTP endpoint on the control loop (docs/architecture.md, "Threads and loops"), on its own
 // address so that it never shares a port with the chat clients:
 //   GET /metrics  Prometheus text format, from `render_metrics`
 //   GET /healthz  200 "ok" as long as the control loop answers at all

@@ -9,7 +9,7 @@
 #include "daemon/store/im_store.h"
 #include "daemon/store/room_store.h"
 
-// What start-up reads from each client's database before the port opens (spec 1.2, 6.5); for
+// What start-up reads from each client's database before the port opens (docs/architecture.md, "Start-up and stop"; docs/protocol.md, "SQL"); for
 // a database that was away then, the same on its worker once it answers.
 namespace ilchat::store {
 

@@ -33,7 +33,7 @@ struct WorkerOptions {
     bool connected_at_start = true;
 };
 
-// A database worker thread (DESIGN.md): one per ILIAS client, running statements in the order
+// A database worker thread (docs/architecture.md, "Threads and loops"): one per ILIAS client, running statements in the order
 // they were posted, on its own blocking connection. The network loop only posts jobs and never
 // waits; results come back through the network loop's mailbox.
 //

@@ -49,7 +49,7 @@ void insert_message(db::Connection& db, const StoredMessage& m) {
     try {
         insert(m.message);
     } catch (const db::Error& e) {
-        // DESIGN.md D13, as for chatroom_history.
+        // docs/decisions.md D13, as for chatroom_history.
         if (e.code() != ER_TRUNCATED_WRONG_VALUE_FOR_FIELD || !text::has_supplementary(m.message)) throw;
         insert(text::replace_supplementary(m.message));
     }

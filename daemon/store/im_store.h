@@ -9,7 +9,7 @@
 
 #include "common/db/connection.h"
 
-// The On-Screen Chat statements of spec 6.4.3, 6.5 and 6.6, run on a database worker (the
+// The On-Screen Chat statements (docs/protocol.md, "SQL"), run on a database worker (the
 // preload at start-up, before the listener opens).
 namespace ilchat::store {
 

@@ -180,7 +180,7 @@ void persist_message(db::Connection& db, const RoomSchema& schema, std::int64_t 
     try {
         insert(json);
     } catch (const db::Error& e) {
-        // DESIGN.md D13: a utf8 (3-byte) column refuses emoji; keep the message, not the emoji.
+        // docs/decisions.md D13: a utf8 (3-byte) column refuses emoji; keep the message, not the emoji.
         if (e.code() != ER_TRUNCATED_WRONG_VALUE_FOR_FIELD || !text::has_supplementary(json)) throw;
         insert(text::replace_supplementary(json));
     }

@@ -8,7 +8,7 @@
 
 #include "common/db/connection.h"
 
-// The chat-room statements of spec 6.4.1, 6.4.2 and 6.5, run on a database worker (or at start-up
+// The chat-room statements (docs/protocol.md, "SQL"), run on a database worker (or at start-up
 // before the listener opens). Statement text matches what the Node server and ILIAS PHP expect.
 namespace ilchat::store {
 

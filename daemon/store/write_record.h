@@ -16,7 +16,7 @@
 // written to the spool file while the database is away, and be replayed after a restart.
 namespace ilchat::store {
 
-struct RoomMessageWrite {  // chatroom_history (spec 6.4.1)
+struct RoomMessageWrite {  // chatroom_history (docs/protocol.md, "chatroom_history")
     std::int64_t room_id = 0;
     std::int64_t sub_room = 0;
     std::string json;

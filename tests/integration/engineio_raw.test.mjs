@@ -573,7 +573,7 @@ describe('engine.io over raw HTTP and websockets', () => {
       });
     }
 
-    test('overlapping POSTs: the second is refused with 400 and the session closed (spec 4.1)', async () => {
+    test('overlapping POSTs: the second is refused with 400 and the session closed ', async () => {
       const session = await Polling.open(server);
       const socket = net.connect(server.port, '127.0.0.1');
       openRequests.add(socket);

@@ -1,11 +1,11 @@
-// The On-Screen Chat (namespace /<name>-im, spec 5.4, 6.4.3, 6.5, 6.6, 12.1 and DESIGN.md D5-D7,
+// The On-Screen Chat (namespace /<name>-im; docs/protocol.md, "The chat namespaces" and "SQL"; docs/decisions.md D5-D7,
 // D16, D17) of the real ilchatd, driven by the real socket.io-client 4.8 the way ILIAS's il.Chat
 // drives it, with the rows in a private MariaDB database checked after every step: one-to-one
 // conversations, messages, history pages, activity and closing; groups made by addUser,
 // removeUser and typing; users who do not accept messages and UserConfigChange; spoofed user ids
 // and malformed arguments; a restart on the same database.
 //
-// ilchatd's own decisions tested here (besides DESIGN.md): numNewMessages is the unread count only
+// ilchatd's own decisions tested here (besides docs/decisions.md): numNewMessages is the unread count only
 // in the `conversation` events sent after login/`conversations` (0 elsewhere); `conversation`
 // needs the requesting socket's user among the requested participants. As in the Node server, a
 // message is stored when the conversation is a group or a participant accepts messages, the

@@ -1,4 +1,4 @@
-// A database outage is an event, not a crash (DESIGN.md D8): with its own MariaDB, stopped while
+// A database outage is an event, not a crash (docs/decisions.md D8): with its own MariaDB, stopped while
 // users chat and started again, every message reaches chatroom_history exactly once, nobody is
 // disconnected, and the metrics tell the story. Writes wait in the spool on disk, so a daemon
 // killed during the outage stores them at its next start; a daemon started while the database is

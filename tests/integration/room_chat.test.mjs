@@ -1,7 +1,7 @@
 // The repository chat (namespace /<name>) end to end, driven the way ILIAS drives it: PHP calls
 // the /backend routes (GET, Basic auth, Connection: close), browsers run socket.io-client 4.8 and
 // emit login/enterRoom/message/typing; the database rows are checked column by column.
-// Spec: ilias-server-behaviour.md sections 4, 5.3, 5.6, 6.2-6.4 and 12; DESIGN.md D1-D18.
+// Contract: docs/protocol.md ("The chat namespaces", "Backend routes", "SQL"); docs/decisions.md D1-D18.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { io } from 'socket.io-client';
@@ -37,7 +37,7 @@ async function startChat(database, server = {}) {
 }
 
 // SIGTERM: exit 0, and no ERROR logged except the one the spec asks for on a message of a socket
-// without subscriber (spec 5.3).
+// without subscriber.
 async function stopChat(chat) {
   if (!chat) return;
   const exit = await Promise.race([chat.daemon.stop(), delay(5000).then(() => 'timeout')]);
@@ -144,7 +144,7 @@ async function waitForRows(database, statement, count = 1, timeoutMs = 5000) {
 const historyColumns9 = 'hist_id, room_id, message, timestamp';
 
 // The chatroom_history row of a message received by a client: message = the JSON sent to the
-// clients with the timestamp in seconds, timestamp column = the same seconds (spec 6.4.2).
+// clients with the timestamp in seconds, timestamp column = the same seconds (docs/protocol.md, "chatroom_history").
 async function assertStored(chat, received, { uniqueText, subRoom } = {}) {
   const legacy = subRoom !== undefined;
   const like = (uniqueText ?? received.content).replace(/\\/g, '\\\\').replace(/'/g, "''").replace(/[%_]/g, '\\$&');
@@ -235,7 +235,7 @@ describe('backend API, ILIAS >= 9 shape (no subRoomId)', () => {
     assert.deepEqual(JSON.parse(await chat.api('GetRooms/client0')), { rooms: { '1_0': {}, '2_0': {}, '3_0': {} } });
   });
 
-  test('the scheme word of the Authorization header is not checked (spec 4.2)', async () => {
+  test('the scheme word of the Authorization header is not checked', async () => {
     const token = Buffer.from('key-0:secret-0').toString('base64');
     const res = await chat.get('Connect/client0/1/56', { authorization: `Bearer ${token}` });
     assert.equal(res.body, '{"status":200}');
@@ -275,7 +275,7 @@ describe('backend API, ILIAS >= 9 shape (no subRoomId)', () => {
     await assertJsonError(await chat.get('Connect/client0/1/6/7/8/9'), 404, 'Connect with too many segments');
   });
 
-  test('LeavePrivateRoom, InvitePrivateRoom, ClearMessages, Kick, Ban answer as in spec 4.4', async () => {
+  test('LeavePrivateRoom, InvitePrivateRoom, ClearMessages, Kick, Ban answer as docs/protocol.md "Backend routes" says', async () => {
     assert.equal(await chat.api('Connect/client0/1/8'), '{"status":200}');
     assert.equal(await chat.api('EnterPrivateRoom/client0/1/8'), '{"success":true}');
     assert.equal(await chat.api('LeavePrivateRoom/client0/1/8'), '{"success":true}');
@@ -341,7 +341,7 @@ describe('backend API and messages, ILIAS <= 8 shape (subRoomId) against an ILIA
     assert.equal((await chat.get('Heartbeat/client0', {})).body, '{"status":200}');
   });
 
-  test('every route with the right credentials answers as in spec 4.4 (<= 8 table)', async () => {
+  test('every route with the right credentials answers as docs/protocol.md "Backend routes" says (<= 8 table)', async () => {
     assert.equal(await chat.api('Heartbeat/client0'), '{"status":200}');
     assert.equal(await chat.api('Connect/client0/1/6'), '{"status":200}');
     assert.equal(await chat.api('EnterPrivateRoom/client0/1/0/6'), '{"success":true,"subRoomId":0}');
@@ -636,7 +636,7 @@ describe('room chat flow (ILIAS >= 9): enter, messages, whispers, typing, modera
     await enterRoom(invitee, 1);
     invitee.emit('message', { content: 'thanks for the invitation', format: {} }, 1);
     await root.log.next('message', { match: isContent('thanks for the invitation') });
-    // InviteAction: title and owner of the room; a preloaded room has owner null (spec 6.5).
+    // InviteAction: title and owner of the room; a preloaded room has owner null.
     assert.deepEqual(withoutMs(invited), {
       type: 'user_invited', content: 'user_invited', roomId: '1', title: 'Main', owner: null,
     });
@@ -728,7 +728,7 @@ describe('room chat flow (ILIAS >= 9): enter, messages, whispers, typing, modera
 });
 
 // ---------------------------------------------------------------------------------------------
-// HTML escaping (D10, spec 8)
+// HTML escaping (docs/decisions.md D10)
 
 const hostile = `<b>&amp; "x" 'y' & 😀`;
 
@@ -741,7 +741,7 @@ describe('html_escape true (default)', () => {
   });
   after(async () => { closeAll(); await stopChat(chat); });
 
-  test('content is escaped as spec 8 says before it is sent and stored', async () => {
+  test('content is escaped as docs/decisions.md D10 says before it is sent and stored', async () => {
     const a = await joinRoom(chat, { id: 6, name: 'root' });
     const b = await joinRoom(chat, { id: 7, name: 'jdoe' });
     a.emit('message', { content: hostile, format: {} }, 1);
@@ -853,7 +853,7 @@ describe('disconnect grace (disconnect_grace 300 ms)', () => {
     assert.ok(Date.now() - left >= 250, `the grace was kept (${Date.now() - left} ms)`);
     assert.deepEqual(Object.keys(list.users), ['30']);
     assert.deepEqual(withoutMs(notice), { type: 'notice', content: 'disconnected', roomId: '3', data: { username: 'leavér 😀' } });
-    assert.equal(list.roomId, '3', 'the disconnect userlist carries roomId as a string (spec 12)');
+    assert.equal(list.roomId, '3', 'the disconnect userlist carries roomId as a string');
 
     const [session] = await waitForRows(database,
       'SELECT sess_id, room_id, user_id, userdata, connected, disconnected FROM chatroom_sessions WHERE user_id = 31');

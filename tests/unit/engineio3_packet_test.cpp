@@ -25,7 +25,7 @@ TEST_CASE("utf16: lengths count UTF-16 code units as JavaScript does", "[eio3]")
     CHECK(ilchat::text::utf16_length("abc") == 3);
     CHECK(ilchat::text::utf16_length("ä€") == 2);      // 2 and 3 bytes: one unit each
     CHECK(ilchat::text::utf16_length("\xF0\x9F\x98\x80") == 2);  // U+1F600: a surrogate pair
-    // The example of clients-and-wire.md 4.2: 58 code points, 61 bytes, length 59.
+    // An example of the Engine.IO 3 length rule (docs/protocol.md, "Long-polling"): 58 code points, 61 bytes, length 59.
     const std::string packet = "42/onscreen,[\"message\",{\"content\":\"Hi \xF0\x9F\x98\x80\",\"format\":{}},1,0]";
     CHECK(packet.size() == 61);
     CHECK(ilchat::text::utf16_length(packet) == 59);

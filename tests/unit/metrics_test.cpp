@@ -24,7 +24,7 @@ using ilchat::metrics::Metrics;
 
 namespace {
 
-// DESIGN.md's fixed set, plus `table` (deletion job) and `kind` (room, whisper or osc chat messages).
+// the fixed set of docs/architecture.md, plus `table` (deletion job) and `kind` (room, whisper or osc chat messages).
 const std::set<std::string> allowed_labels = {"namespace", "transport", "reason", "route", "op", "result", "table", "kind"};
 
 struct Documented {

@@ -85,7 +85,7 @@ const Strings purged_conversations{"c-empty", "c-old", "c-old-2", "c-old-3", "c-
 
 }  // namespace
 
-TEST_CASE("purge deletes what the dry run counts, batch by batch, in the order of spec 6.7", "[retention-db]") {
+TEST_CASE("purge deletes what the dry run counts, batch by batch, in the order of the SQL in docs/protocol.md", "[retention-db]") {
     auto db = fresh_database("counts");
     if (!db) return;
     insert_rows(*db);

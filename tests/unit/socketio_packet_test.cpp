@@ -138,7 +138,7 @@ TEST_CASE("sio: every packet type round-trips", "[sio]") {
     }
 }
 
-TEST_CASE("sio: binary packets announce attachments and reassemble (spec 4.5)", "[sio]") {
+TEST_CASE("sio: binary packets announce attachments and reassemble", "[sio]") {
     const Packet header = decoded(R"(51-["ev",{"_placeholder":true,"num":0}])");
     CHECK(header.type == PacketType::binary_event);
     CHECK(header.nsp == "/");
