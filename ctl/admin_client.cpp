@@ -7,12 +7,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "common/fs/unique_fd.h"
-#include "common/text/json.h"
 
 namespace ilchat::ctl {
 
@@ -52,8 +50,8 @@ AdminAnswer parse_reply(const std::string& line, const std::string& path) {
     answer.result = reply["result"].GetInt();
     if (auto text = reply.FindMember("text"); text != reply.MemberEnd() && text->value.IsString())
         answer.text = text->value.GetString();
-    if (auto arguments = reply.FindMember("arguments"); arguments != reply.MemberEnd())
-        answer.arguments_json = text::to_json(arguments->value);
+    if (auto arguments = reply.FindMember("arguments"); arguments != reply.MemberEnd() && arguments->value.IsObject())
+        answer.arguments.CopyFrom(arguments->value, answer.arguments.GetAllocator());
     if (answer.result == 1 && answer.text == refusal) throw AdminError(who_may(path) + " (ilchatd refused this user)");
     return answer;
 }

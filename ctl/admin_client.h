@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <rapidjson/document.h>
+
 // The client side of ilchatd's admin socket (daemon/ops/admin_commands.h): one JSON request line
 // {"command": ..., "arguments": {...}}, one JSON reply line {"result", "text", "arguments"}.
 namespace ilchat::ctl {
@@ -16,7 +18,7 @@ constexpr const char* default_admin_socket = "/run/ilchatd/admin.sock";
 struct AdminAnswer {
     int result = 0;  // 0 ok, 1 failed, 2 unknown command
     std::string text;
-    std::string arguments_json = "{}";
+    rapidjson::Document arguments{rapidjson::kObjectType};  // empty when the command answers in its text alone
 };
 
 // Why no answer came, in words for the operator (says which socket, and what to do).

@@ -26,5 +26,7 @@ void add_purge_command(CLI::App& app, int& result);
 void add_logs_command(CLI::App& app, int& result);
 void add_live_commands(CLI::App& app, int& result);
 void add_health_command(CLI::App& app, int& result);
+// ilchatctl's own version and, over the admin socket, the running daemon's.
+void add_version_command(CLI::App& app, int& result);
 
 }  // namespace ilchat::ctl

@@ -1,10 +1,24 @@
 #include "ctl/config_files.h"
 
+#include <cstdlib>
 #include <iostream>
+#include <unistd.h>
 
 #include "common/config/json_file.h"
 
 namespace ilchat::ctl {
+
+std::string find_server_cfg(const std::string& option) {
+    if (!option.empty()) return option;
+    if (const char* variable = std::getenv(server_cfg_variable); variable && *variable) return variable;
+    // A machine without that file, or an operator without access to it, goes on without it (the
+    // live commands then try the default admin socket).
+    return ::access(default_server_cfg, R_OK) == 0 ? default_server_cfg : std::string{};
+}
+
+std::string server_cfg_help(const std::string& what) {
+    return what + " (default: $" + server_cfg_variable + ", else " + default_server_cfg + ")";
+}
 
 std::optional<config::ServerConfig> read_server_cfg(const std::string& path, bool lenient) {
     config::Diagnostics diag;

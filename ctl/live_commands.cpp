@@ -1,7 +1,13 @@
 // The commands that ask the running daemon over its admin socket.
+#include <algorithm>
 #include <cctype>
 #include <iostream>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "common/text/json.h"
+#include "common/version.h"
 #include "ctl/admin_client.h"
 #include "ctl/commands.h"
 #include "ctl/config_files.h"
@@ -10,6 +16,51 @@ namespace ilchat::ctl {
 
 namespace {
 
+using Row = std::vector<std::string>;
+
+// Each column padded to its widest cell, two spaces apart; `empty` instead when there are no rows.
+// The last column is not padded: it may hold anything (a room's title).
+std::string table(const Row& header, const std::vector<Row>& rows, std::string_view empty) {
+    if (rows.empty()) return std::string(empty) + "\n";
+    std::vector<std::size_t> widths(header.size());
+    auto measure = [&widths](const Row& row) {
+        for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    };
+    measure(header);
+    std::for_each(rows.begin(), rows.end(), measure);
+    std::string text;
+    auto print = [&](const Row& row) {
+        std::string line;
+        for (std::size_t i = 0; i + 1 < row.size(); ++i)
+            line += row[i] + std::string(widths[i] - row[i].size() + 2, ' ');
+        line += row.back();
+        text += line.substr(0, line.find_last_not_of(' ') + 1) + "\n";  // an empty last cell leaves no blanks
+    };
+    print(header);
+    std::for_each(rows.begin(), rows.end(), print);
+    return text;
+}
+
+// {"rooms": {"/<name>": {"<room>": {"title", "subscribers": [ids], "joined": [ids]}}}}
+std::string rooms_table(const rapidjson::Value& arguments) {
+    std::vector<Row> rows;
+    for (const auto& nsp : arguments["rooms"].GetObject())
+        for (const auto& room : nsp.value.GetObject())
+            rows.push_back({nsp.name.GetString(), room.name.GetString(),
+                            std::to_string(room.value["subscribers"].Size()),
+                            std::to_string(room.value["joined"].Size()), room.value["title"].GetString()});
+    return table({"NAMESPACE", "ROOM", "ALLOWED", "JOINED", "TITLE"}, rows, "no rooms");
+}
+
+// {"connections": [{"namespace", "socket", "user": id or null}]}
+std::string connections_table(const rapidjson::Value& arguments) {
+    std::vector<Row> rows;
+    for (const auto& c : arguments["connections"].GetArray())
+        rows.push_back({c["namespace"].GetString(), c["socket"].GetString(),
+                        c["user"].IsNull() ? "-" : text::to_json(c["user"])});
+    return table({"NAMESPACE", "SOCKET", "USER"}, rows, "no connections");
+}
+
 struct LiveCommand {
     std::string_view name;  // the same on the command line and on the socket
     std::string_view help;
@@ -17,6 +68,13 @@ struct LiveCommand {
     bool argument_required = false;
     std::string_view example = {};
     int timeout_seconds = 60;  // default of --timeout
+    // The text to print, made from the reply's arguments, where the daemon's own text is JSON
+    // (rooms) or nothing at all (no connections).
+    std::string (*text)(const rapidjson::Value& arguments) = nullptr;
+    // A boolean of the reply's arguments that is false when the daemon reports a problem without
+    // failing the command, and what that problem is: exit 1, as check-db does.
+    const char* all_well = nullptr;
+    std::string_view problem = {};
 };
 
 constexpr LiveCommand live_commands[] = {
@@ -28,14 +86,24 @@ constexpr LiveCommand live_commands[] = {
     {"log-level", "Set the log level until the next reload: error, warning, info, debug, silly, ...", "level", true,
      "ilchatctl log-level debug"},
     {"namespaces", "The namespaces with their connection counts"},
-    {"rooms", "The chat rooms with their users, of all namespaces or of NAMESPACE", "namespace", false,
-     "ilchatctl rooms ilias --json"},
-    {"connections", "The connected sockets, of all namespaces or of NAMESPACE", "namespace", false,
-     "ilchatctl connections /ilias-im"},
+    {.name = "rooms",
+     .help = "The chat rooms with their users, of all namespaces or of NAMESPACE",
+     .argument = "namespace",
+     .example = "ilchatctl rooms ilias --json",
+     .text = rooms_table},
+    {.name = "connections",
+     .help = "The connected sockets, of all namespaces or of NAMESPACE",
+     .argument = "namespace",
+     .example = "ilchatctl connections /ilias-im",
+     .text = connections_table},
     // A large database takes a while; the daemon answers when its purge is done.
     {"purge-now", "Run the deletion job in the running daemon now (the period of its server.cfg)", {}, false, {}, 0},
-    {"db-status", "Each database of the running daemon: up or away, writes queued and spooled, errors, reconnects",
-     {}, false, "ilchatctl db-status --json"},
+    {.name = "db-status",
+     .help = "Each database of the running daemon: up or away, writes queued and spooled, errors, reconnects; exit 1 "
+             "when one is away",
+     .example = "ilchatctl db-status --json",
+     .all_well = "all_up",
+     .problem = "a database is away (its writes wait in the queue and the spool until it answers)"},
     {"shutdown", "Stop the daemon gracefully (as SIGTERM)"},
 };
 
@@ -47,16 +115,48 @@ struct LiveOptions {
     int timeout_seconds = 0;
 };
 
-// --socket, else admin_socket of --server-cfg, else the default; empty when server.cfg has errors
-// or turns the socket off (both already explained on stderr).
+// --socket, else admin_socket of the server.cfg find_server_cfg finds, else the default; empty
+// when that server.cfg has errors or turns the socket off (both already explained on stderr).
 std::string socket_path(const LiveOptions& options) {
     if (!options.socket.empty()) return options.socket;
-    if (options.server_cfg.empty()) return default_admin_socket;
-    auto server = read_server_cfg(options.server_cfg);
+    const std::string server_cfg = find_server_cfg(options.server_cfg);
+    if (server_cfg.empty()) return default_admin_socket;
+    auto server = read_server_cfg(server_cfg);
     if (!server) return {};
     if (server->admin_socket.empty())
-        std::cerr << "ilchatctl: " << options.server_cfg << " turns the admin socket off (admin_socket is \"\")\n";
+        std::cerr << "ilchatctl: " << server_cfg << " turns the admin socket off (admin_socket is \"\")\n";
     return server->admin_socket;
+}
+
+// What --json prints: the reply's arguments, or, of a reply that has none (log-reopen, shutdown,
+// a failure), the outcome and the daemon's text: a script must never see just {}.
+std::string json_of(const AdminAnswer& answer) {
+    if (answer.arguments.MemberCount() > 0) return text::to_json(answer.arguments);
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    w.StartObject();
+    w.Key("ok");
+    w.Bool(answer.result == 0);
+    w.Key("text");
+    w.String(answer.text.c_str(), static_cast<rapidjson::SizeType>(answer.text.size()));
+    w.EndObject();
+    return buffer.GetString();
+}
+
+int report(const LiveCommand& command, const LiveOptions& options, const AdminAnswer& answer) {
+    if (options.json) std::cout << json_of(answer) << '\n';
+    std::string text = answer.result == 0 && command.text ? command.text(answer.arguments) : answer.text;
+    if (text.empty() || text.back() != '\n') text += '\n';
+    if (answer.result != 0) {
+        std::cerr << "ilchatctl " << command.name << ": " << text;
+        return answer.result == 1 ? exit_problem : exit_usage;
+    }
+    if (!options.json) std::cout << text;
+    if (command.all_well && !answer.arguments[command.all_well].GetBool()) {
+        std::cerr << "ilchatctl " << command.name << ": " << command.problem << '\n';
+        return exit_problem;
+    }
+    return exit_ok;
 }
 
 int run_live(const LiveCommand& command, const LiveOptions& options) {
@@ -65,21 +165,24 @@ int run_live(const LiveCommand& command, const LiveOptions& options) {
     AdminArguments arguments;
     if (!command.argument.empty() && !options.argument.empty())
         arguments.emplace_back(command.argument, options.argument);
-    AdminAnswer answer;
     try {
-        answer = ask_admin(path, command.name, arguments, std::chrono::seconds(options.timeout_seconds));
+        const auto timeout = std::chrono::seconds(options.timeout_seconds);
+        return report(command, options, ask_admin(path, command.name, arguments, timeout));
     } catch (const AdminError& e) {
         std::cerr << "ilchatctl " << command.name << ": " << e.what() << '\n';
         return exit_problem;
     }
-    if (answer.text.empty() || answer.text.back() != '\n') answer.text += '\n';
-    if (options.json) std::cout << answer.arguments_json << '\n';
-    if (answer.result == 0) {
-        if (!options.json) std::cout << answer.text;
-        return exit_ok;
-    }
-    std::cerr << "ilchatctl " << command.name << ": " << answer.text;
-    return answer.result == 1 ? exit_problem : exit_usage;
+}
+
+// --socket, --server-cfg and --timeout: how a command finds and waits for the daemon.
+void add_socket_options(CLI::App* cmd, LiveOptions& options) {
+    cmd->add_option("--socket", options.socket, "the admin socket (default: admin_socket of server.cfg, else " +
+                                                     std::string(default_admin_socket) + ")");
+    cmd->add_option("--server-cfg", options.server_cfg, server_cfg_help("server.cfg whose admin_socket to use"))
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--timeout", options.timeout_seconds, "seconds to wait for the answer (0: no limit)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
 }
 
 }  // namespace
@@ -95,14 +198,9 @@ void add_live_commands(CLI::App& app, int& result) {
             auto* argument = cmd->add_option(name, options->argument, std::string(command.argument));
             if (command.argument_required) argument->required();
         }
-        cmd->add_option("--socket", options->socket, "the admin socket (default: admin_socket of --server-cfg, else " +
-                                                          std::string(default_admin_socket) + ")");
-        cmd->add_option("--server-cfg", options->server_cfg, "server.cfg whose admin_socket to use")
-            ->check(CLI::ExistingFile);
-        cmd->add_flag("--json", options->json, "print the reply's arguments as JSON instead of its text");
-        cmd->add_option("--timeout", options->timeout_seconds, "seconds to wait for the answer (0: no limit)")
-            ->capture_default_str()
-            ->check(CLI::NonNegativeNumber);
+        add_socket_options(cmd, *options);
+        cmd->add_flag("--json", options->json,
+                      "print the reply's arguments as JSON instead of its text ({\"ok\", \"text\"} when it has none)");
         const std::string example =
             command.example.empty() ? "ilchatctl " + std::string(command.name) : std::string(command.example);
         const std::string examples =
@@ -112,6 +210,32 @@ void add_live_commands(CLI::App& app, int& result) {
                     "2 usage error or a command the daemon does not know.");
         cmd->callback([&command, options, &result] { result = run_live(command, *options); });
     }
+}
+
+void add_version_command(CLI::App& app, int& result) {
+    auto options = std::make_shared<LiveOptions>();
+    options->timeout_seconds = 5;  // a daemon that hangs must not hold up a version question for long
+    auto* cmd = app.add_subcommand("version", "Print the version of ilchatctl and of the running ilchatd");
+    add_socket_options(cmd, *options);
+    cmd->footer("Asks the daemon over its admin socket; when none answers, says so and why.\n"
+                "Examples:\n  ilchatctl version\n  ilchatctl version --server-cfg /etc/ilchatd/server.cfg\n"
+                "Exit codes: 0 (also when no daemon answers), 2 usage error.");
+    cmd->callback([options, &result] {
+        std::cout << "ilchatctl " << ilchat::version << '\n';
+        result = exit_ok;
+        const std::string path = socket_path(*options);
+        if (path.empty()) {
+            std::cout << "ilchatd: not asked: no admin socket (see above)\n";
+            return;
+        }
+        try {
+            // The daemon's text is "ilchatd <version>".
+            const auto answer = ask_admin(path, "version", {}, std::chrono::seconds(options->timeout_seconds));
+            std::cout << answer.text << " (running, admin socket " << path << ")\n";
+        } catch (const AdminError& e) {
+            std::cout << "ilchatd: no answer: " << e.what() << '\n';
+        }
+    });
 }
 
 }  // namespace ilchat::ctl

@@ -194,18 +194,24 @@ int run_logs(const LogsOptions& options, bool lines_given) {
     // --since alone means everything since then.
     const std::size_t count = selection.since && !lines_given ? SIZE_MAX : options.lines;
 
-    auto server = read_server_cfg(options.server_cfg, true);
+    const std::string server_cfg = find_server_cfg(options.server_cfg);
+    if (server_cfg.empty()) {
+        std::cerr << "ilchatctl logs: which server.cfg? Give --server-cfg FILE or set " << server_cfg_variable << " ("
+                  << default_server_cfg << " is not there or not readable)\n";
+        return exit_usage;
+    }
+    auto server = read_server_cfg(server_cfg, true);
     if (!server) return exit_problem;
     std::string path = server->log;
     if (options.errors && !server->error_log.empty()) {
         path = server->error_log;
     } else if (options.errors && !path.empty()) {
-        std::cerr << "ilchatctl logs: " << options.server_cfg << " has no error_log; showing the ERROR lines of "
-                  << path << '\n';
+        std::cerr << "ilchatctl logs: " << server_cfg << " has no error_log; showing the ERROR lines of " << path
+                  << '\n';
         selection.at_least = spdlog::level::err;
     }
     if (path.empty()) {
-        std::cerr << "ilchatctl logs: " << options.server_cfg
+        std::cerr << "ilchatctl logs: " << server_cfg
                   << " names no log file, so ilchatd logs to standard error (under systemd: journalctl -u ilchatd)\n";
         return exit_problem;
     }
@@ -246,15 +252,15 @@ void add_logs_command(CLI::App& app, int& result) {
                     "a span back from now (30s, 10m, 2h, 1d, 1w); without -n every such line")
         ->check(readable_by([](const std::string& text) { return parse_since(text, Clock::now()); },
                             "an ISO time such as 2026-11-26T12:00, or 10m, 2h, 1d", "TIME"));
-    cmd->add_option("--server-cfg", options->server_cfg, "server.cfg naming the log files")
-        ->required()
+    cmd->add_option("--server-cfg", options->server_cfg, server_cfg_help("server.cfg naming the log files"))
         ->check(CLI::ExistingFile);
     cmd->footer("Examples:\n"
                 "  ilchatctl logs --server-cfg /etc/ilchatd/server.cfg -n 50\n"
                 "  ilchatctl logs --server-cfg server.cfg -f --level warn\n"
                 "  ilchatctl logs --server-cfg server.cfg --errors --since 2h\n"
                 "  ilchatctl logs --server-cfg server.cfg --since 2026-11-26T08:00 --level info\n"
-                "Exit codes: 0 ok, 1 no log file or it cannot be read, 2 usage error.");
+                "  ILCHATD_SERVER_CFG=/srv/ilias/chatroom/server.cfg ilchatctl logs -f\n"
+                "Exit codes: 0 ok, 1 no log file or it cannot be read, 2 usage error or no server.cfg.");
     cmd->callback([options, lines, &result] { result = run_logs(*options, lines->count() > 0); });
 }
 

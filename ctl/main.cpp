@@ -1,7 +1,6 @@
 // ilchatctl: the operator's tool for ilchatd.
 #include <iostream>
 
-#include "common/version.h"
 #include "ctl/commands.h"
 
 int main(int argc, char** argv) {
@@ -17,10 +16,7 @@ int main(int argc, char** argv) {
     add_logs_command(app, result);
     add_health_command(app, result);
     add_live_commands(app, result);
-    app.add_subcommand("version", "Print the version")->callback([&result] {
-        std::cout << "ilchatctl " << ilchat::version << '\n';
-        result = exit_ok;
-    });
+    add_version_command(app, result);
 
     try {
         app.parse(argc, argv);

@@ -1,14 +1,18 @@
 // ilchatctl's operator commands against the private MariaDB and a real ilchatd: check-db (both
 // ILIAS layouts, missing pieces, each kind of connection failure), purge (dry run equals what is
 // deleted, confirmation, Ctrl-C), logs (tail, filters, following across rotation and truncation),
-// the live commands over the admin socket (daemon down, permission denied) and health.
+// the live commands over the admin socket (daemon down, permission denied) and health; what the
+// live commands and version print (--json never just {}, the rooms and connections tables,
+// db-status failing while a database is away), and server.cfg found by --server-cfg,
+// $ILCHATD_SERVER_CFG or /etc/ilchatd/server.cfg.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { io } from 'socket.io-client';
 import {
   createDatabase, eventually, freePort, ilchatctl, mariadbPassword, mariadbSocket, run, sql, startDaemon, tempDir,
   writeConfig,
@@ -56,6 +60,28 @@ const scratchDir = () => {
   dirs.push(tempDir('ilchat-ctl-'));
   return dirs.at(-1);
 };
+
+// A daemon on its own folder; `clients` as writeConfig takes them.
+async function start(clients, server = {}) {
+  const dir = scratchDir();
+  const logFile = path.join(dir, 'chat.log');
+  const { serverPath, clientPaths } = writeConfig(dir, {
+    port: await freePort(), server: { log: logFile, ...server }, clients,
+  });
+  const daemon = await startDaemon(serverPath, clientPaths, { logFile });
+  return { daemon, serverPath, socketPath: path.join(dir, 'admin.sock') };
+}
+
+// The column starts of a table's header; every row must have a cell starting at each of them.
+function assertAligned(text) {
+  const [header, ...rows] = text.trimEnd().split('\n');
+  const starts = [...header.matchAll(/(?:^|(?<= {2}))\S/g)].map((m) => m.index);
+  for (const row of rows)
+    for (const start of starts.slice(1)) {
+      assert.equal(row.slice(start - 2, start), '  ', `${JSON.stringify(row)} at ${start} (header ${JSON.stringify(header)})`);
+      assert.notEqual(row[start], ' ', `${JSON.stringify(row)} at ${start}`);
+    }
+}
 
 before(() => createDatabase(database));
 after(() => {
@@ -513,4 +539,158 @@ describe('health over https', () => {
       await daemon.stop();
     }
   });
+});
+
+describe('what the live commands, version and logs print and find', () => {
+  let daemon;
+  let serverPath;
+  let socketPath;
+  before(async () => {
+    ({ daemon, serverPath, socketPath } = await start([{ name: 'ilias', database: { name: database } }]));
+  });
+  after(async () => { await daemon?.stop(); });
+
+  test('--json of reload, purge-now and stats: the daemon\'s result with its counts, not {}', async () => {
+    const reload = await ctl(['reload', '--json', '--socket', socketPath]);
+    assert.equal(reload.code, 0, reload.stderr);
+    const reloaded = JSON.parse(reload.stdout);
+    assert.equal(reloaded.reloaded, true);
+    assert.deepEqual(reloaded.restart_needed, []);
+
+    // The period of server.cfg is one year: the row of two years ago goes.
+    const old = Math.floor(Date.now() / 1000) - 2 * 366 * 24 * 3600;
+    sql(database, `INSERT INTO chatroom_history (hist_id, room_id, message, timestamp) VALUES (900, 1, '{}', ${old})`);
+    const purge = await ctl(['purge-now', '--json', '--socket', socketPath]);
+    assert.equal(purge.code, 0, purge.stderr);
+    assert.deepEqual(JSON.parse(purge.stdout).databases, [{
+      namespaces: 'ilias', ok: true, chatroom_history: 1, osc_messages: 0, osc_conversation: 0, osc_activity: 0,
+    }]);
+
+    const stats = await ctl(['stats', '--json', '--socket', socketPath]);
+    assert.equal(stats.code, 0, stats.stderr);
+    const reloads = JSON.parse(stats.stdout).samples
+      .find((sample) => sample.name === 'ilchatd_config_reloads_total' && sample.labels.result === 'success');
+    assert.equal(reloads.value, 1);
+  });
+
+  test('--json of a reply without arguments: {"ok", "text"}, for a success and a failure', async () => {
+    const reopen = await ctl(['log-reopen', '--json', '--socket', socketPath]);
+    assert.equal(reopen.code, 0, reopen.stderr);
+    assert.deepEqual(JSON.parse(reopen.stdout), { ok: true, text: 'log files reopened' });
+    const unknown = await ctl(['rooms', 'nope', '--json', '--socket', socketPath]);
+    assert.equal(unknown.code, 1);
+    assert.deepEqual(JSON.parse(unknown.stdout), { ok: false, text: 'unknown namespace "nope"' });
+    assert.match(unknown.stderr, /ilchatctl rooms: unknown namespace "nope"/);
+  });
+
+  test('commands with arguments still print just them', async () => {
+    const status = JSON.parse((await ctl(['status', '--json', '--socket', socketPath])).stdout);
+    assert.equal(status.rooms, 3);
+    assert.equal(status.ok, undefined);
+  });
+
+  test('rooms: an aligned table, a header and one row per room', async () => {
+    const r = await ctl(['rooms', '--socket', socketPath]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(lines[0], /^NAMESPACE {2}ROOM {2}ALLOWED {2}JOINED {2}TITLE$/);
+    assert.deepEqual(lines.slice(1).map((l) => l.split(/ +/).slice(0, 4)),
+      [['/ilias', '1_0', '0', '0'], ['/ilias', '2_0', '0', '0'], ['/ilias', '3_0', '0', '0']]);
+    assertAligned(r.stdout);
+  });
+
+  test('connections: "no connections" when there are none, else an aligned table', async () => {
+    const none = await ctl(['connections', '--socket', socketPath]);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, 'no connections\n');
+
+    const { port } = JSON.parse(readFileSync(serverPath, 'utf8'));
+    const socket = io(`http://127.0.0.1:${port}/ilias`, { transports: ['websocket'], reconnection: false });
+    try {
+      await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('connect_error', reject); });
+      const one = await ctl(['connections', '--socket', socketPath]);
+      const lines = one.stdout.trimEnd().split('\n');
+      assert.match(lines[0], /^NAMESPACE {2}SOCKET\s+USER$/);
+      assert.equal(lines.length, 2, one.stdout);
+      assert.match(lines[1], new RegExp(`^/ilias {2,}${socket.id.replace(/[-]/g, '\\-')} {2,}-$`));
+      assertAligned(one.stdout);
+    } finally {
+      socket.disconnect();
+    }
+  });
+
+  test('db-status: exit 0 while every database answers', async () => {
+    const r = await ctl(['db-status', '--socket', socketPath]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ilias {2}up {2}/);
+  });
+
+  test('version: ilchatctl\'s and the running daemon\'s; without a daemon it says so, exit 0', async () => {
+    const r = await ctl(['version', '--socket', socketPath]);
+    assert.equal(r.code, 0, r.stderr);
+    const [own, daemonLine] = r.stdout.trimEnd().split('\n');
+    const version = own.match(/^ilchatctl (\S+)$/)[1];
+    assert.equal(daemonLine, `ilchatd ${version} (running, admin socket ${socketPath})`);
+
+    const none = await ctl(['version', '--socket', path.join(scratchDir(), 'admin.sock')]);
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(none.stdout, /^ilchatctl \S+\nilchatd: no answer: ilchatd is not running: there is no admin socket at /);
+
+    const { serverPath: socketOff } = writeConfig(scratchDir(), { port: 1, server: { admin_socket: '' } });
+    const off = await ctl(['version'], { env: { ILCHATD_SERVER_CFG: socketOff } });
+    assert.equal(off.code, 0, off.stderr);
+    assert.match(off.stdout, /\nilchatd: not asked: no admin socket \(see above\)\n$/);
+    assert.match(off.stderr, /server\.cfg turns the admin socket off/);
+  });
+
+  test('the live commands and version find the socket through ILCHATD_SERVER_CFG', async () => {
+    const status = await ctl(['status'], { env: { ILCHATD_SERVER_CFG: serverPath } });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^uptime \d+ s/);
+    const version = await ctl(['version'], { env: { ILCHATD_SERVER_CFG: serverPath } });
+    assert.match(version.stdout, new RegExp(`\\(running, admin socket ${socketPath.replace(/[.]/g, '\\.')}\\)`));
+  });
+
+  test('logs: --server-cfg, else ILCHATD_SERVER_CFG, else /etc/ilchatd/server.cfg', async () => {
+    const byVariable = await ctl(['logs', '-n', '200'], { env: { ILCHATD_SERVER_CFG: serverPath } });
+    assert.equal(byVariable.code, 0, byVariable.stderr);
+    assert.match(byVariable.stdout, /INFO - The Server is Ready to use!/);
+
+    // The option wins over the variable.
+    const other = scratchDir();
+    const { serverPath: otherCfg } = writeConfig(other, { port: 1 });
+    const byOption = await ctl(['logs', '--server-cfg', otherCfg], { env: { ILCHATD_SERVER_CFG: serverPath } });
+    assert.equal(byOption.code, 1);
+    assert.match(byOption.stderr, new RegExp(`${otherCfg.replace(/[.]/g, '\\.')} names no log file`));
+
+    const missing = await ctl(['logs'], { env: { ILCHATD_SERVER_CFG: path.join(other, 'nowhere.cfg') } });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nowhere\.cfg: cannot read: No such file or directory/);
+
+    // This machine has no /etc/ilchatd/server.cfg (the test suite writes nothing to /etc).
+    const none = await ctl(['logs'], { env: { ILCHATD_SERVER_CFG: '' } });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr,
+      /which server\.cfg\? Give --server-cfg FILE or set ILCHATD_SERVER_CFG \(\/etc\/ilchatd\/server\.cfg is not there/);
+  });
+});
+
+test('db-status: a database that does not answer is exit 1, in text and --json', async () => {
+  const closed = await freePort();
+  const { daemon, socketPath } = await start([
+    { name: 'ilias', database: { name: database } },
+    { name: 'away', database: { host: '127.0.0.1', port: closed, name: 'x' } },
+  ], { startup_db_wait: 0 });
+  try {
+    const text = await ctl(['db-status', '--socket', socketPath]);
+    assert.equal(text.code, 1);
+    assert.match(text.stdout, /^ilias {2}up {2}/m);
+    assert.match(text.stdout, new RegExp(`^away {2}AWAY {2}127\\.0\\.0\\.1:${closed}/x `, 'm'));
+    assert.match(text.stderr, /ilchatctl db-status: a database is away/);
+    const json = await ctl(['db-status', '--json', '--socket', socketPath]);
+    assert.equal(json.code, 1);
+    assert.equal(JSON.parse(json.stdout).all_up, false);
+  } finally {
+    await daemon.stop();
+  }
 });
