@@ -6,17 +6,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fs/unique_fd.h"
+
 namespace ilchat::fs {
 
 namespace {
 
-// Closes the descriptor and removes the temporary file unless the rename happened.
+// Removes the temporary file unless the rename happened; its descriptor closes itself first.
 struct TempFile {
-    int fd = -1;
     std::string path;
     bool keep = false;
+    UniqueFd fd;
     ~TempFile() {
-        if (fd >= 0) ::close(fd);
+        fd.reset();
         if (!keep && !path.empty()) ::unlink(path.c_str());
     }
 };
@@ -33,26 +35,23 @@ std::string write_file_atomically(const std::string& path, std::string_view cont
 
     TempFile tmp;
     tmp.path = path + ".tmpXXXXXX";
-    tmp.fd = ::mkstemp(tmp.path.data());
-    if (tmp.fd < 0) {
+    tmp.fd.reset(::mkstemp(tmp.path.data()));
+    if (!tmp.fd) {
         std::string error = failure("cannot create a file in", dir);
         tmp.path.clear();
         return error;
     }
-    if (::fchmod(tmp.fd, mode) != 0) return failure("cannot set the mode of", tmp.path);
+    if (::fchmod(tmp.fd.get(), mode) != 0) return failure("cannot set the mode of", tmp.path);
     for (size_t done = 0; done < content.size();) {
-        ssize_t n = ::write(tmp.fd, content.data() + done, content.size() - done);
+        ssize_t n = ::write(tmp.fd.get(), content.data() + done, content.size() - done);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return failure("cannot write", tmp.path);
         done += static_cast<size_t>(n);
     }
-    if (::fsync(tmp.fd) != 0) return failure("cannot flush", tmp.path);
+    if (::fsync(tmp.fd.get()) != 0) return failure("cannot flush", tmp.path);
     if (::rename(tmp.path.c_str(), path.c_str()) != 0) return failure("cannot rename to", path);
     tmp.keep = true;
-    if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY); dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
+    if (UniqueFd directory(::open(dir.c_str(), O_RDONLY | O_DIRECTORY)); directory) ::fsync(directory.get());
     return {};
 }
 
