@@ -116,7 +116,7 @@ TEST_CASE("eio: base64 ignores stray bits in the last character, as Node does", 
     CHECK(base64_decode("Zm9=") == "fo");
 }
 
-TEST_CASE("eio: polling payloads join records with 0x1E (docs/protocol.md, "Long-polling")", "[eio]") {
+TEST_CASE("eio: polling payloads join records with 0x1E", "[eio]") {
     const std::string post_body = "40/onscreen-im,\x1e" "40/onscreen,";
     CHECK(post_body.size() == 28);
     const auto packets = decode_payload(post_body);
