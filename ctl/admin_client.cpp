@@ -7,58 +7,32 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "common/fs/unique_fd.h"
 
 namespace ilchat::ctl {
 
 namespace {
 
-// The daemon's answer to a peer that is neither root, its own user nor in admin_group.
-constexpr std::string_view refusal = "permission denied";
-
 std::string who_may(const std::string& path) {
     return "permission denied on " + path +
            ": only root, the daemon's user and members of its admin_group may use the admin socket";
 }
 
-std::string request_line(std::string_view command, const AdminArguments& arguments) {
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-    w.StartObject();
-    w.Key("command");
-    w.String(command.data(), static_cast<rapidjson::SizeType>(command.size()));
-    w.Key("arguments");
-    w.StartObject();
-    for (const auto& [name, value] : arguments) {
-        w.Key(name.c_str());
-        w.String(value.c_str());
-    }
-    w.EndObject();
-    w.EndObject();
-    return std::string(buffer.GetString()) + "\n";
-}
-
 AdminAnswer parse_reply(const std::string& line, const std::string& path) {
-    rapidjson::Document reply;
-    reply.Parse(line.c_str());
-    if (reply.HasParseError() || !reply.IsObject() || !reply.HasMember("result") || !reply["result"].IsInt())
+    auto reply = admin::parse_reply(line);
+    if (!reply)
         throw AdminError("unexpected answer on " + path + " (is it ilchatd's admin socket?): " + line.substr(0, 200));
-    AdminAnswer answer;
-    answer.result = reply["result"].GetInt();
-    if (auto text = reply.FindMember("text"); text != reply.MemberEnd() && text->value.IsString())
-        answer.text = text->value.GetString();
-    if (auto arguments = reply.FindMember("arguments"); arguments != reply.MemberEnd() && arguments->value.IsObject())
-        answer.arguments.CopyFrom(arguments->value, answer.arguments.GetAllocator());
-    if (answer.result == 1 && answer.text == refusal) throw AdminError(who_may(path) + " (ilchatd refused this user)");
+    if (reply->result == admin::failed && reply->text == admin::refusal)
+        throw AdminError(who_may(path) + " (ilchatd refused this user)");
+    AdminAnswer answer{reply->result, std::move(reply->text)};
+    answer.arguments.Parse(reply->arguments_json.c_str());  // JSON that admin::parse_reply wrote
+    if (!answer.arguments.IsObject()) answer.arguments.SetObject();
     return answer;
 }
 
 }  // namespace
 
-AdminAnswer ask_admin(const std::string& socket_path, std::string_view command, const AdminArguments& arguments,
+AdminAnswer ask_admin(const std::string& socket_path, std::string_view command, const admin::Arguments& arguments,
                       std::chrono::milliseconds timeout) {
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
@@ -83,7 +57,7 @@ AdminAnswer ask_admin(const std::string& socket_path, std::string_view command, 
 
     // A refused peer gets its answer and the close at once; the request may then not go out
     // (EPIPE), but the answer is still there to read.
-    const std::string request = request_line(command, arguments);
+    const std::string request = admin::render_request(command, arguments) + "\n";
     for (std::size_t sent = 0; sent < request.size();) {
         const auto n = ::send(socket.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;

@@ -61,13 +61,10 @@ std::string connections_table(const rapidjson::Value& arguments) {
     return table({"NAMESPACE", "SOCKET", "USER"}, rows, "no connections");
 }
 
-struct LiveCommand {
-    std::string_view name;  // the same on the command line and on the socket
-    std::string_view help;
-    std::string_view argument = {};  // the one argument's name on the socket, if any
-    bool argument_required = false;
-    std::string_view example = {};
-    int timeout_seconds = 60;  // default of --timeout
+// What ilchatctl adds to some of the daemon's commands; admin::commands() names, explains and
+// times them all.
+struct Presentation {
+    std::string_view name;
     // The text to print, made from the reply's arguments, where the daemon's own text is JSON
     // (rooms) or nothing at all (no connections).
     std::string (*text)(const rapidjson::Value& arguments) = nullptr;
@@ -77,35 +74,21 @@ struct LiveCommand {
     std::string_view problem = {};
 };
 
-constexpr LiveCommand live_commands[] = {
-    {"status", "Uptime, connections, rooms and conversations of the running daemon", {}, false,
-     "ilchatctl status --json"},
-    {"stats", "The running daemon's metrics"},
-    {"reload", "Re-read the configuration files, as SIGHUP does; a file with errors changes nothing"},
-    {"log-reopen", "Reopen the log files (after logrotate moved them away)"},
-    {"log-level", "Set the log level until the next reload: error, warning, info, debug, silly, ...", "level", true,
-     "ilchatctl log-level debug"},
-    {"namespaces", "The namespaces with their connection counts"},
-    {.name = "rooms",
-     .help = "The chat rooms with their users, of all namespaces or of NAMESPACE",
-     .argument = "namespace",
-     .example = "ilchatctl rooms ilias --json",
-     .text = rooms_table},
-    {.name = "connections",
-     .help = "The connected sockets, of all namespaces or of NAMESPACE",
-     .argument = "namespace",
-     .example = "ilchatctl connections /ilias-im",
-     .text = connections_table},
-    // A large database takes a while; the daemon answers when its purge is done.
-    {"purge-now", "Run the deletion job in the running daemon now (the period of its server.cfg)", {}, false, {}, 0},
-    {.name = "db-status",
-     .help = "Each database of the running daemon: up or away, writes queued and spooled, errors, reconnects; exit 1 "
-             "when one is away",
-     .example = "ilchatctl db-status --json",
-     .all_well = "all_up",
-     .problem = "a database is away (its writes wait in the queue and the spool until it answers)"},
-    {"shutdown", "Stop the daemon gracefully (as SIGTERM)"},
+constexpr Presentation presentations[] = {
+    {"rooms", rooms_table},
+    {"connections", connections_table},
+    {"db-status", nullptr, "all_up", "a database is away (its writes wait in the queue and the spool until it answers)"},
 };
+
+const Presentation& presentation_of(std::string_view name) {
+    static constexpr Presentation plain{};
+    const auto found = std::ranges::find(presentations, name, &Presentation::name);
+    return found == std::end(presentations) ? plain : *found;
+}
+
+// Daemon commands without a subcommand of their own: `ilchatctl --help` lists ilchatctl's
+// commands, and `ilchatctl version` asks the daemon's beside printing its own.
+constexpr std::string_view not_subcommands[] = {"help", "version"};
 
 struct LiveOptions {
     std::string socket;
@@ -143,26 +126,27 @@ std::string json_of(const AdminAnswer& answer) {
     return buffer.GetString();
 }
 
-int report(const LiveCommand& command, const LiveOptions& options, const AdminAnswer& answer) {
+int report(const admin::Command& command, const LiveOptions& options, const AdminAnswer& answer) {
+    const Presentation& shown = presentation_of(command.name);
     if (options.json) std::cout << json_of(answer) << '\n';
-    std::string text = answer.result == 0 && command.text ? command.text(answer.arguments) : answer.text;
+    std::string text = answer.result == admin::ok && shown.text ? shown.text(answer.arguments) : answer.text;
     if (text.empty() || text.back() != '\n') text += '\n';
-    if (answer.result != 0) {
+    if (answer.result != admin::ok) {
         std::cerr << "ilchatctl " << command.name << ": " << text;
-        return answer.result == 1 ? exit_problem : exit_usage;
+        return answer.result == admin::failed ? exit_problem : exit_usage;
     }
     if (!options.json) std::cout << text;
-    if (command.all_well && !answer.arguments[command.all_well].GetBool()) {
-        std::cerr << "ilchatctl " << command.name << ": " << command.problem << '\n';
+    if (shown.all_well && !answer.arguments[shown.all_well].GetBool()) {
+        std::cerr << "ilchatctl " << command.name << ": " << shown.problem << '\n';
         return exit_problem;
     }
     return exit_ok;
 }
 
-int run_live(const LiveCommand& command, const LiveOptions& options) {
+int run_live(const admin::Command& command, const LiveOptions& options) {
     const std::string path = socket_path(options);
     if (path.empty()) return exit_problem;
-    AdminArguments arguments;
+    admin::Arguments arguments;
     if (!command.argument.empty() && !options.argument.empty())
         arguments.emplace_back(command.argument, options.argument);
     try {
@@ -176,8 +160,8 @@ int run_live(const LiveCommand& command, const LiveOptions& options) {
 
 // --socket, --server-cfg and --timeout: how a command finds and waits for the daemon.
 void add_socket_options(CLI::App* cmd, LiveOptions& options) {
-    cmd->add_option("--socket", options.socket, "the admin socket (default: admin_socket of server.cfg, else " +
-                                                     std::string(default_admin_socket) + ")");
+    cmd->add_option("--socket", options.socket,
+                    "the admin socket (default: admin_socket of server.cfg, else " + default_admin_socket + ")");
     cmd->add_option("--server-cfg", options.server_cfg, server_cfg_help("server.cfg whose admin_socket to use"))
         ->check(CLI::ExistingFile);
     cmd->add_option("--timeout", options.timeout_seconds, "seconds to wait for the answer (0: no limit)")
@@ -188,7 +172,8 @@ void add_socket_options(CLI::App* cmd, LiveOptions& options) {
 }  // namespace
 
 void add_live_commands(CLI::App& app, int& result) {
-    for (const LiveCommand& command : live_commands) {
+    for (const admin::Command& command : admin::commands()) {
+        if (std::ranges::find(not_subcommands, command.name) != std::end(not_subcommands)) continue;
         auto options = std::make_shared<LiveOptions>();
         options->timeout_seconds = command.timeout_seconds;
         auto* cmd = app.add_subcommand(std::string(command.name), std::string(command.help));
@@ -205,9 +190,10 @@ void add_live_commands(CLI::App& app, int& result) {
             command.example.empty() ? "ilchatctl " + std::string(command.name) : std::string(command.example);
         const std::string examples =
             "Examples:\n  " + example + "\n  " + example + " --server-cfg /etc/ilchatd/server.cfg\n";
-        cmd->footer(examples +
-                    "Exit codes: 0 done, 1 the daemon is not running, refused this user or reports a failure, "
-                    "2 usage error or a command the daemon does not know.");
+        const std::string_view problem = presentation_of(command.name).problem;
+        cmd->footer(examples + "Exit codes: 0 done, 1 the daemon is not running, refused this user or reports a failure" +
+                    (problem.empty() ? "" : ", or " + std::string(problem)) +
+                    ", 2 usage error or a command the daemon does not know.");
         cmd->callback([&command, options, &result] { result = run_live(command, *options); });
     }
 }

@@ -14,7 +14,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import {
-  createDatabase, eventually, freePort, ilchatctl, mariadbPassword, mariadbSocket, run, sql, startDaemon, tempDir,
+  admin, createDatabase, eventually, freePort, ilchatctl, mariadbPassword, mariadbSocket, run, sql, startDaemon, tempDir,
   writeConfig,
 } from './harness.mjs';
 
@@ -355,7 +355,8 @@ describe('logs', () => {
     const gone = await ctl(['logs', '--server-cfg', missing]);
     assert.equal(gone.code, 1);
     assert.match(gone.stderr, /cannot open \/nonexistent\/chat\.log: No such file or directory/);
-    assert.equal((await ctl(['logs'])).code, 2);
+    // As a user who cannot read /etc/ilchatd/server.cfg (0640), should this machine have one.
+    assert.equal((await nobodyRun(['logs'])).code, 2);
   });
 
   test('-f follows the file across a rename (logrotate) and a truncation (copytruncate)', async () => {
@@ -589,6 +590,20 @@ describe('what the live commands, version and logs print and find', () => {
     assert.equal(status.ok, undefined);
   });
 
+  test('the live commands are the daemon\'s commands (help aside); config-show redacts the secrets', async () => {
+    const daemonCommands = (await admin(socketPath, { command: 'help' })).arguments.commands.map((c) => c.name);
+    const help = (await ctl(['--help'])).stdout;
+    const subcommands = help.slice(help.indexOf('Subcommands:')).split('\n').slice(1)
+      .map((line) => line.trim().split(' ')[0]).filter((name) => name);
+    assert.deepEqual(daemonCommands.filter((name) => name !== 'help' && !subcommands.includes(name)), []);
+
+    const shown = await ctl(['config-show', '--socket', socketPath]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^auth\.secret += \*{8}$/m);
+    assert.match(shown.stdout, /^database\.pass += \*{8} /m);
+    assert.doesNotMatch(shown.stdout, new RegExp(`secret-0|${mariadbPassword()}`));
+  });
+
   test('rooms: an aligned table, a header and one row per room', async () => {
     const r = await ctl(['rooms', '--socket', socketPath]);
     assert.equal(r.code, 0, r.stderr);
@@ -667,8 +682,8 @@ describe('what the live commands, version and logs print and find', () => {
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /nowhere\.cfg: cannot read: No such file or directory/);
 
-    // This machine has no /etc/ilchatd/server.cfg (the test suite writes nothing to /etc).
-    const none = await ctl(['logs'], { env: { ILCHATD_SERVER_CFG: '' } });
+    // Neither: run as a user who cannot read /etc/ilchatd/server.cfg (0640), should this machine have one.
+    const none = await nobodyRun(['logs']);
     assert.equal(none.code, 2);
     assert.match(none.stderr,
       /which server\.cfg\? Give --server-cfg FILE or set ILCHATD_SERVER_CFG \(\/etc\/ilchatd\/server\.cfg is not there/);
