@@ -8,6 +8,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/db/ilias_schema.h"
 #include "ctl/commands.h"
 #include "ctl/config_files.h"
 #include "ctl/init_variables.h"
@@ -15,36 +16,6 @@
 namespace ilchat::ctl {
 
 namespace {
-
-struct TableNeed {
-    std::string_view table;
-    std::string_view columns;  // separated by spaces
-};
-
-// What daemon/store reads and writes, in every ILIAS version.
-constexpr TableNeed common_needs[] = {
-    {"chatroom_settings", "room_id"},
-    {"chatroom_users", "room_id user_id userdata connected"},
-    {"chatroom_sessions", "sess_id room_id user_id userdata connected disconnected"},
-    {"chatroom_sessions_seq", "sequence"},
-    {"chatroom_history", "hist_id room_id message timestamp"},
-    {"chatroom_history_seq", "sequence"},
-    {"osc_conversation", "id is_group participants"},
-    {"osc_messages", "id conversation_id user_id message timestamp"},
-    {"osc_activity", "conversation_id user_id timestamp is_closed"},
-    {"usr_pref", "usr_id keyword value"},
-};
-
-// ILIAS <= 8 also has private rooms; ILIAS 9 dropped them.
-constexpr TableNeed private_room_needs[] = {
-    {"chatroom_history", "sub_room"},
-    {"chatroom_prooms", "proom_id parent_id title owner closed"},
-    {"chatroom_psessions", "disconnected"},
-};
-
-// Columns whose character set decides whether emoji survive (docs/decisions.md D13).
-constexpr std::pair<std::string_view, std::string_view> message_columns[] = {{"chatroom_history", "message"},
-                                                                             {"osc_messages", "message"}};
 
 struct Target {
     std::string source;  // where the settings came from, for the report
@@ -92,7 +63,7 @@ Columns read_columns(db::Connection& db) {
     return columns;
 }
 
-void check_needs(const Columns& columns, std::span<const TableNeed> needs, std::vector<std::string>& missing) {
+void check_needs(const Columns& columns, std::span<const db::ilias::TableColumns> needs, std::vector<std::string>& missing) {
     for (const auto& need : needs) {
         auto table = columns.find(need.table);
         if (table == columns.end()) {
@@ -121,14 +92,14 @@ Report check(const Target& target, std::chrono::seconds timeout) {
                                  {"connection", mysql_character_set_name(db.handle())}};
 
         const Columns columns = read_columns(db);
-        check_needs(columns, common_needs, report.missing);
-        const auto history = columns.find("chatroom_history");
-        const bool private_rooms = columns.contains("chatroom_prooms") ||
-                                   (history != columns.end() && history->second.contains("sub_room"));
+        check_needs(columns, db::ilias::tables(), report.missing);
+        const auto history = columns.find(db::ilias::history_sub_room.first);
+        const bool private_rooms = columns.contains(db::ilias::private_rooms_table) ||
+                                   (history != columns.end() && history->second.contains(std::string(db::ilias::history_sub_room.second)));
         report.schema = private_rooms ? "ILIAS <= 8 (with private rooms)" : "ILIAS >= 9";
-        if (private_rooms) check_needs(columns, private_room_needs, report.missing);
+        if (private_rooms) check_needs(columns, db::ilias::private_room_tables(), report.missing);
 
-        for (auto [table, column] : message_columns) {
+        for (auto [table, column] : db::ilias::message_columns()) {
             auto found = columns.find(table);
             if (found == columns.end()) continue;
             auto set = found->second.find(std::string(column));

@@ -170,15 +170,15 @@ std::vector<Row> Connection::query(const std::string& sql, const std::vector<Par
     return rows;
 }
 
-bool Connection::has_column(const std::string& table, const std::string& column) {
+bool Connection::has_column(std::string_view table, std::string_view column) {
     return !query("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? "
                   "AND COLUMN_NAME = ?",
-                  {table, column})
+                  {std::string(table), std::string(column)})
                 .empty();
 }
 
-bool Connection::has_table(const std::string& table) {
-    return !query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", {table})
+bool Connection::has_table(std::string_view table) {
+    return !query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", {std::string(table)})
                 .empty();
 }
 

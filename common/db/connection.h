@@ -76,8 +76,8 @@ public:
     }
     std::uint64_t last_insert_id() const { return mysql_insert_id(handle()); }
     // Whether `table` has `column` in the current database.
-    bool has_column(const std::string& table, const std::string& column);
-    bool has_table(const std::string& table);
+    bool has_column(std::string_view table, std::string_view column);
+    bool has_table(std::string_view table);
     // `sql` with each '?' replaced by the escaped literal of the next parameter.
     std::string bind(const std::string& sql, const std::vector<Param>& params) const;
 

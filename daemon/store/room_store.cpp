@@ -4,6 +4,7 @@
 #include <utility>
 #include <mysqld_error.h>
 
+#include "common/db/ilias_schema.h"
 #include "common/text/utf8.h"
 
 namespace ilchat::store {
@@ -88,7 +89,8 @@ bool consecutive_ids(db::Connection& db, const std::string& table) {
 }  // namespace
 
 RoomSchema detect_room_schema(db::Connection& db) {
-    return {db.has_column("chatroom_history", "sub_room"), db.has_table("chatroom_prooms"),
+    return {db.has_column(db::ilias::history_sub_room.first, db::ilias::history_sub_room.second),
+            db.has_table(db::ilias::private_rooms_table),
             consecutive_ids(db, "chatroom_history_seq")};
 }
 
