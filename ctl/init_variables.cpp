@@ -1,9 +1,13 @@
 #include "ctl/init_variables.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <numeric>
 #include <sstream>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -15,7 +19,8 @@ namespace {
 
 using F = ConfigFile;
 
-const std::array<InitVariable, 20> table{{
+// The image's variables (ILIAS_CHAT_CONFIG_DIR is read by `init` itself: where the files go).
+const std::array<InitVariable, 21> image_variables{{
     {"ILIAS_CHAT_ADDRESS", "0.0.0.0", false, "address to listen on", {{{F::server, "address"}}}},
     {"ILIAS_CHAT_PORT", "27019", false, "port to listen on", {{{F::server, "port"}}}},
     {"ILIAS_CHAT_PROTOCOL", "http", false, "http or https", {{{F::server, "protocol"}}}},
@@ -46,6 +51,7 @@ const std::array<InitVariable, 20> table{{
     {"ILIAS_CHAT_DB_NAME", "", true, "ILIAS database name", {{{F::client, "database.name"}}}},
     {"ILIAS_CHAT_DB_USER", "", true, "ILIAS database user", {{{F::client, "database.user"}}}},
     {"ILIAS_CHAT_DB_PASS", "", true, "ILIAS database password", {{{F::client, "database.pass"}}}},
+    {"ILIAS_CHAT_CONFIG_DIR", "", false, "folder for server.cfg and client.cfg when -o is not given (default .)", {}},
 }};
 
 void put(rapidjson::Document& doc, std::string_view key, const std::string& value) {
@@ -65,8 +71,8 @@ void put(rapidjson::Document& doc, std::string_view key, const std::string& valu
                     rapidjson::Value(value.c_str(), static_cast<rapidjson::SizeType>(value.size()), a), a);
 }
 
-std::string_view variable_of(std::string_view file_label, std::string_view error, std::span<const InitVariable> vars) {
-    for (const auto& v : vars)
+std::string_view variable_of(std::string_view file_label, std::string_view error) {
+    for (const auto& v : init_variables())
         for (const auto& place : v.places) {
             if (place.key.empty()) continue;
             std::string prefix = std::string(file_label) + ": " + std::string(place.key) + ":";
@@ -75,16 +81,68 @@ std::string_view variable_of(std::string_view file_label, std::string_view error
     return {};
 }
 
+std::string_view origin_of(const Origins& origins, std::string_view variable) {
+    auto found = origins.find(variable);
+    return found == origins.end() ? std::string_view("environment") : std::string_view(found->second);
+}
+
+// Levenshtein distance: how many letters to insert, delete or replace to turn `a` into `b`.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    std::iota(row.begin(), row.end(), std::size_t{0});
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({above + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+const InitVariable* find_variable(std::string_view name) {
+    auto all = init_variables();
+    auto found = std::ranges::find(all, name, &InitVariable::name);
+    return found == all.end() ? nullptr : &*found;
+}
+
+std::string_view closest_variable(std::string_view name) {
+    return std::ranges::min_element(init_variables(), {}, [&](const InitVariable& v) { return edit_distance(name, v.name); })
+        ->name;
+}
+
+std::string variable_name(std::string_view key) {
+    std::string name = "ILCHATD_";
+    for (char c : key) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+}
+
 }  // namespace
 
-std::span<const InitVariable> init_variables() { return table; }
+std::span<const InitVariable> init_variables() {
+    // Generated from the key table, so that a new ilchatd key gets its variable by itself.
+    static const std::vector<InitVariable> all = [] {
+        std::vector<InitVariable> list(image_variables.begin(), image_variables.end());
+        for (const auto& setting : config::ilchatd_server_settings())
+            list.push_back({variable_name(setting.key), "", false,
+                            "server.cfg " + std::string(setting.key) + ": " + std::string(setting.help) + " (default " +
+                                config::shown_value(setting, config::ServerConfig{}) + ")",
+                            {{{F::server, setting.key}}}});
+        return list;
+    }();
+    return all;
+}
 
 std::string describe_init_variables() {
     std::string text = "Variables (the environment overrides --env-file):\n";
+    const std::size_t width =
+        std::ranges::max_element(init_variables(), {}, [](const auto& v) { return v.name.size(); })->name.size() + 2;
     for (const auto& v : init_variables()) {
-        text += "  " + std::string(v.name);
-        text.append(v.name.size() < 28 ? 28 - v.name.size() : 1, ' ');
-        text += std::string(v.help);
+        text += "  " + v.name;
+        text.append(width - v.name.size(), ' ');
+        text += v.help;
         if (v.required) text += " (required)";
         else if (!v.fallback.empty()) text += " (default " + std::string(v.fallback) + ")";
         text += '\n';
@@ -92,15 +150,21 @@ std::string describe_init_variables() {
     return text;
 }
 
-GeneratedConfig generate_config(const config::Variables& vars, config::Diagnostics& diag, std::string_view needed) {
+GeneratedConfig generate_config(const config::Variables& vars, config::Diagnostics& diag, std::string_view needed,
+                                const Origins& origins) {
+    for (const auto& [name, value] : vars)
+        if (name.starts_with("ILIAS_CHAT_") && !find_variable(name))
+            diag.warning(origin_of(origins, name), name,
+                         "unknown variable, ignored (did you mean " + std::string(closest_variable(name)) + "?)");
+
     rapidjson::Document server(rapidjson::kObjectType), client(rapidjson::kObjectType);
     std::string missing;
     for (const auto& v : init_variables()) {
-        auto found = vars.find(std::string(v.name));
+        auto found = vars.find(v.name);
         std::string value = found != vars.end() ? found->second : std::string(v.fallback);
         if (found == vars.end() && v.required) {
             if (!v.name.starts_with(needed)) continue;
-            missing += (missing.empty() ? "" : ", ") + std::string(v.name);
+            missing += (missing.empty() ? "" : ", ") + v.name;
             continue;
         }
         if (found == vars.end() && v.fallback.empty()) continue;
@@ -112,22 +176,24 @@ GeneratedConfig generate_config(const config::Variables& vars, config::Diagnosti
     if (!missing.empty()) diag.error("environment", "", "missing required variables: " + missing);
 
     // The generated files go through the same validation as files ILIAS wrote; messages name
-    // the variable a bad value came from.
+    // the variable a value came from, and where that was set, instead of the file and key.
     config::Diagnostics checks;
     GeneratedConfig generated{config::load_server_config(server, "server.cfg", checks),
                               config::load_client_config(client, "client.cfg", checks)};
-    for (const auto& error : checks.errors()) {
-        if (error.find("missing (required)") != std::string::npos) continue;  // already listed above
-        auto variable = variable_of("server.cfg", error, init_variables());
-        if (variable.empty()) variable = variable_of("client.cfg", error, init_variables());
-        std::string what = error.substr(error.find(": ") + 2);
-        diag.error("environment", variable, what.substr(what.find(": ") + 2));
-    }
-    for (const auto& warning : checks.warnings()) diag.warning("environment", "", warning);
+    auto retell = [&](const std::string& message, decltype(&config::Diagnostics::error) add) {
+        auto variable = variable_of("server.cfg", message);
+        if (variable.empty()) variable = variable_of("client.cfg", message);
+        std::string what = message.substr(message.find(": ") + 2);
+        (diag.*add)(origin_of(origins, variable), variable, what.substr(what.find(": ") + 2));
+    };
+    for (const auto& error : checks.errors())
+        if (error.find("missing (required)") == std::string::npos)  // already listed above
+            retell(error, &config::Diagnostics::error);
+    for (const auto& warning : checks.warnings()) retell(warning, &config::Diagnostics::warning);
     return generated;
 }
 
-config::Variables collect_variables(const std::string& env_file, config::Diagnostics& diag) {
+config::Variables collect_variables(const std::string& env_file, config::Diagnostics& diag, Origins* origins) {
     config::Variables vars;
     if (!env_file.empty()) {
         std::ifstream in(env_file);
@@ -135,11 +201,16 @@ config::Variables collect_variables(const std::string& env_file, config::Diagnos
         std::stringstream text;
         text << in.rdbuf();
         vars = config::parse_env_file(text.str(), env_file, diag);
+        if (origins)
+            for (const auto& [name, value] : vars) (*origins)[name] = env_file;
     }
     for (char** e = environ; *e; ++e) {
         std::string_view entry(*e);
-        if (auto eq = entry.find('='); eq != std::string_view::npos)
-            vars[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
+        if (auto eq = entry.find('='); eq != std::string_view::npos) {
+            std::string name(entry.substr(0, eq));
+            vars[name] = std::string(entry.substr(eq + 1));
+            if (origins) origins->erase(name);
+        }
     }
     return vars;
 }

@@ -1,5 +1,6 @@
 #include "common/config/server_config.h"
 
+#include <algorithm>
 #include <array>
 #include <unistd.h>
 
@@ -41,6 +42,7 @@ const auto table = std::to_array<Setting<ServerConfig>>({
      "retention period in deletion_unit", false, false, deletion_matters},
     {"deletion_time", &ServerConfig::deletion_time, {K::time_of_day}, Reload::live,
      "local time of day of the deletion job, HH:MM", false, false, deletion_matters},
+    // ilchatd's own keys from here on (ilchatd_server_settings()); ILIAS's above.
     {"ping_interval", &ServerConfig::ping_interval, {K::integer, 100, 3600000}, Reload::live,
      "Engine.IO: milliseconds between the server's pings (Engine.IO 4) or the client's pings (Engine.IO 3)"},
     {"ping_timeout", &ServerConfig::ping_timeout, {K::integer, 100, 3600000}, Reload::live,
@@ -87,6 +89,11 @@ bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 
 }  // namespace
 
 std::span<const Setting<ServerConfig>> server_settings() { return table; }
+
+std::span<const Setting<ServerConfig>> ilchatd_server_settings() {
+    // The table lists ILIAS's keys first; ilchatd's own start with ping_interval.
+    return {std::ranges::find(table, std::string_view("ping_interval"), &Setting<ServerConfig>::key), table.end()};
+}
 
 ServerConfig load_server_config(const rapidjson::Value& root, const std::string& file, Diagnostics& diag) {
     ServerConfig config;

@@ -50,6 +50,10 @@ struct ServerConfig {
 
 std::span<const Setting<ServerConfig>> server_settings();
 
+// The keys only ilchatd reads (ILIAS neither writes nor knows them), a tail of server_settings();
+// `ilchatctl init` offers one ILCHATD_* variable for each.
+std::span<const Setting<ServerConfig>> ilchatd_server_settings();
+
 // ping_timeout as each Engine.IO generation uses it: the configured value, or engine.io's default of
 // that generation (20000 in engine.io 4+, 5000 in engine.io 3.2+, which ILIAS 6 and 7 ship).
 int ping_timeout(const ServerConfig& config);
