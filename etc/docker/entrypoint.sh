@@ -1,46 +1,59 @@
 #!/bin/sh
 # Entrypoint of the ilchatd container image, compatible with the uni-halle/ilias-chatserver-docker
-# image: the same ILIAS_CHAT_* variables and the same ILIAS_AUTO_CONFIGURE rule.
+# image: the same ILIAS_CHAT_* variables, the same ILIAS_AUTO_CONFIGURE rule, the same folders
+# when a compose file written for that image mounts them, and it starts as root like that one.
 #
-#   (no arguments), app:serve   write server.cfg / client.cfg when missing, then exec ilchatd
+#   (no arguments), app:serve   write server.cfg / client.cfg when missing, give the service
+#                               user what ilchatd writes, then exec ilchatd as that user
 #   -FLAG ...                   the same, with the flags passed to ilchatd (e.g. --check-config)
-#   anything else               executed as given (e.g. `ilchatctl config keys`, `sh`)
+#   app:health                  the HEALTHCHECK: `ilchatctl health` on the files ilchatd uses
+#   anything else               executed as given, as the container's user (e.g. `sh`)
 #
-# Files (in ILIAS_CHAT_CONFIG_DIR, default /etc/ilchatd): each of server.cfg and client.cfg is
-# written with `ilchatctl init` when it does not exist, and both are rewritten on every start when
-# ILIAS_AUTO_CONFIGURE is set (to any value, even empty or 0, as in the uni-halle image). Existing
-# files are used as they are otherwise, e.g. files mounted from ILIAS's data directory.
+# Folders: the configuration is in ILIAS_CHAT_CONFIG_DIR and the logs go to ILIAS_CHAT_LOG_DIR
+# (empty: stderr, i.e. `docker logs`). Unset, they are the old image's /etc/chat and /var/log/chat
+# when those exist, i.e. are mounted (this image has neither), else /etc/ilchatd and
+# /var/log/ilchatd.
+#
+# Files: each of server.cfg and client.cfg is written with `ilchatctl init` when it does not
+# exist, and both are rewritten on every start when ILIAS_AUTO_CONFIGURE is set (to any value,
+# even empty or 0, as in the uni-halle image). Existing files are used as they are otherwise, e.g.
+# files mounted from ILIAS's data directory. `ilchatctl init --help` lists the variables, the
+# ILCHATD_* ones for ilchatd's own server.cfg keys (ILCHATD_METRICS_ADDRESS, ...) included.
+#
+# Users: started as root (the image's default), the entrypoint gives the service user the folders
+# ilchatd writes (those of log, error_log, spool_dir and admin_socket in the server.cfg in use,
+# created when missing) and the files it writes there, e.g. a bind mount the Docker engine created
+# as root, then drops to that user with setpriv. Started as another user (`docker run --user`), it
+# checks those folders and names what to chown when one is not writable.
 #
 # Variables of this script only:
-#   ILCHATD_METRICS_ADDRESS  metrics_address written into a generated server.cfg (default: the
-#                            daemon's 127.0.0.1:9464; 0.0.0.0:9464 lets Prometheus scrape it)
-#   ILCHATD_ADMIN_SOCKET     admin_socket written into a generated server.cfg
-# ilchatd and ilchatctl are looked up on PATH.
+#   ILCHATD_RUN_AS      uid:gid of the service user (default 800:800, the image's ilchatd user,
+#                       which the uni-halle image used too)
+#   ILCHATD_IMAGE_ROOT  prefix of the fixed folders above (/etc/chat, /var/log/ilchatd, ...); for
+#                       tests, empty in the image
+# ilchatd, ilchatctl and setpriv are looked up on PATH.
 set -eu
 
-config_dir=${ILIAS_CHAT_CONFIG_DIR:-/etc/ilchatd}
-server_cfg=$config_dir/server.cfg
-client_cfg=$config_dir/client.cfg
+root=${ILCHATD_IMAGE_ROOT:-}
+run_as=${ILCHATD_RUN_AS:-800:800}
+uid=${run_as%%:*}
+gid=${run_as#*:}
 
 say() { echo "entrypoint: $*" >&2; }
 
-# Sets one string key of a server.cfg written by `ilchatctl init` (pretty-printed JSON, one key per
-# line): replaces the key's line, or adds it after the opening "{" when it is not there.
-set_server_key() {
-  file=$1 key=$2 value=$3
-  if ! printf '%s' "$value" | grep -q '^[][A-Za-z0-9_.:/@%+=-]*$'; then
-    say "$key: only letters, digits and _.:/@%+=-[] are allowed here: $value"
-    return 1
-  fi
-  if grep -q "^    \"$key\": " "$file"; then
-    sed -i "s|^    \"$key\": \"[^\"]*\"|    \"$key\": \"$value\"|" "$file"
-  else
-    sed -i "1s|^{\$|{\\n    \"$key\": \"$value\",|" "$file"
-  fi
-  grep -qF -- "    \"$key\": \"$value\"" "$file" || { say "could not set $key in $file"; return 1; }
-}
+# The old image's folder when it exists (mounted), else this image's.
+pick() { if [ -d "$root$1" ]; then echo "$root$1"; else echo "$root$2"; fi; }
+
+config_dir=${ILIAS_CHAT_CONFIG_DIR:-$(pick /etc/chat /etc/ilchatd)}
+server_cfg=$config_dir/server.cfg
+client_cfg=$config_dir/client.cfg
 
 configure() {
+  # Set but empty keeps its meaning for `ilchatctl init`: log to stderr.
+  if [ -z "${ILIAS_CHAT_LOG_DIR+set}" ]; then
+    ILIAS_CHAT_LOG_DIR=$(pick /var/log/chat /var/log/ilchatd)
+    export ILIAS_CHAT_LOG_DIR
+  fi
   auto=no
   [ -n "${ILIAS_AUTO_CONFIGURE+set}" ] && auto=yes
   write_server=no write_client=no
@@ -73,10 +86,6 @@ configure() {
     say "Set the ILIAS_CHAT_* variables (see \`ilchatctl init --help\`) or mount your own server.cfg and client.cfg into $config_dir."
     return 1
   fi
-  if [ "$write_server" = yes ]; then
-    if [ -n "${ILCHATD_METRICS_ADDRESS:-}" ]; then set_server_key "$work/server.cfg" metrics_address "$ILCHATD_METRICS_ADDRESS" || { rm -rf "$work"; return 1; }; fi
-    if [ -n "${ILCHATD_ADMIN_SOCKET:-}" ]; then set_server_key "$work/server.cfg" admin_socket "$ILCHATD_ADMIN_SOCKET" || { rm -rf "$work"; return 1; }; fi
-  fi
   why="it did not exist"
   [ "$auto" = yes ] && why="ILIAS_AUTO_CONFIGURE is set"
   for name in server client; do
@@ -85,6 +94,8 @@ configure() {
     if [ "$wanted" = yes ]; then
       # (Within `configure || exit 1` set -e does not apply: every failure returns by hand.)
       mv -f "$work/$name.cfg" "$config_dir/$name.cfg" || { say "cannot write $config_dir/$name.cfg"; rm -rf "$work"; return 1; }
+      # Written by root with mode 0640: the service user has to own it to read it.
+      if [ "$(id -u)" = 0 ]; then chown "$run_as" "$config_dir/$name.cfg" || { rm -rf "$work"; return 1; }; fi
       say "wrote $config_dir/$name.cfg ($why)"
     else
       say "kept the existing $config_dir/$name.cfg"
@@ -93,18 +104,92 @@ configure() {
   rm -rf "$work"
 }
 
+# Whether the user ilchatd runs as can write PATH.
+service_can_write() {
+  if [ "$(id -u)" = 0 ]; then
+    setpriv --reuid="$uid" --regid="$gid" --clear-groups test -w "$1"
+  else
+    test -w "$1"
+  fi
+}
+
+# Not root: names PATH as one to chown, once (the first time with what this is about); `prepare`
+# then fails.
+report_unwritable() {
+  case "$unwritable" in *"
+$1
+"*) return 0 ;; esac
+  if [ "$unwritable" = "$nl" ]; then
+    say "uid $(id -u) (gid $(id -g)) cannot write what ilchatd writes. Give it to that user (on the host,"
+    say "for a bind mount), or start the container as root, the image's default, which does so itself:"
+  fi
+  say "  chown $(id -u):$(id -g) $1"
+  unwritable="$unwritable$1$nl"
+}
+
+# own FOLDER [FILE...]: lets the service user write FOLDER (created when missing) and those of
+# the FILEs that exist; as root by changing their owner.
+own() {
+  folder=$1
+  shift
+  # shellcheck disable=SC2174 # the parents are not ilchatd's: they keep the usual mode
+  if [ ! -d "$folder" ] && ! mkdir -p -m 0750 "$folder" 2>/dev/null; then
+    # Not root: the nearest existing parent is what needs another owner.
+    parent=$folder
+    while [ ! -e "$parent" ]; do parent=$(dirname "$parent"); done
+    report_unwritable "$parent"
+    return 0
+  fi
+  for path in "$folder" "$@"; do
+    [ -e "$path" ] || continue
+    service_can_write "$path" && continue
+    if [ "$(id -u)" = 0 ]; then
+      was=$(stat -c %u:%g "$path")
+      chown "$run_as" "$path" || return 1
+      say "$path: owner $was -> $run_as, so that ilchatd can write it"
+    else
+      report_unwritable "$path"
+    fi
+  done
+}
+
+# The folders and files ilchatd writes, as the server.cfg in use names them. A configuration that
+# cannot be read is left to ilchatd, which reports every problem in it.
+prepare() {
+  shown=$(ilchatctl config show "$server_cfg" "$client_cfg" 2>/dev/null) || return 0
+  value() { printf '%s\n' "$shown" | sed -n "s/^$1  *= \"\\(.*\\)\".*/\\1/p" | head -1; }
+  nl='
+'
+  unwritable=$nl  # the paths named so far, one a line
+  for key in log error_log; do
+    file=$(value $key)
+    if [ -n "$file" ]; then own "$(dirname "$file")" "$file" || return 1; fi
+  done
+  spool=$(value spool_dir)
+  if [ -n "$spool" ]; then own "$spool" "$spool"/*.spool || return 1; fi
+  socket=$(value admin_socket)
+  if [ -n "$socket" ]; then own "$(dirname "$socket")" || return 1; fi
+  [ "$unwritable" = "$nl" ]
+}
+
 serve() {
   configure || exit 1
-  # ilchatd creates missing log folders itself; its own checks report every problem at once.
+  prepare || exit 1
   say "starting ilchatd${*:+ $*} $server_cfg $client_cfg"
+  if [ "$(id -u)" = 0 ]; then
+    exec setpriv --reuid="$uid" --regid="$gid" --clear-groups ilchatd "$@" "$server_cfg" "$client_cfg"
+  fi
   exec ilchatd "$@" "$server_cfg" "$client_cfg"
 }
 
 if [ $# -eq 0 ]; then
   serve
 fi
+# app:health asks 127.0.0.1 when ilchatd listens on every address; --insecure, since an https
+# certificate names the public host, not 127.0.0.1.
 case "$1" in
   app:serve) shift; serve "$@" ;;
+  app:health) exec ilchatctl health --server-cfg "$server_cfg" --client-cfg "$client_cfg" --timeout 4 --insecure ;;
   -*) serve "$@" ;;
   *) exec "$@" ;;
 esac

@@ -1,14 +1,17 @@
 // Migrating an ILIAS 5.3 installation from the unihalle/ilias-chatserver image (its documented
 // example is ILIAS 5.3.12). The .env of that image's "Basic usage" (nine ILIAS_CHAT_* variables,
 // nothing ilchatd-specific) goes through the real `ilchatctl init` and through the container
-// entrypoint; the files they write pass `ilchatd --check-config` and `ilchatctl check-db` on an
-// ILIAS 5.3 database, and a socket.io-client 2.4 page connecting as ILIAS 5.3's JavaScript does
-// logs in to both namespaces of the ilchatd started on them. The files ILIAS 5.3's chat
-// administration, the ILIAS 7 setup and the old image's own entrypoint write are read too.
+// entrypoint (with the old image's folders mounted); the files they write pass `ilchatd
+// --check-config` and `ilchatctl check-db` on an ILIAS 5.3 database, and a socket.io-client 2.4
+// page connecting as ILIAS 5.3's JavaScript does logs in to both namespaces of the ilchatd started
+// on them. What trips an operator up is told plainly: a missing output folder is made, any value
+// of ILIAS_AUTO_CONFIGURE rewrites, a misspelt variable gets the name meant, and a bad value is
+// blamed on the .env file it came from. The files ILIAS 5.3's chat administration, the ILIAS 7
+// setup and the old image's own entrypoint write are read too.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   backendGet, createDatabase, freePort, ilchatctl, ilchatd, mariadbPassword, mariadbSocket, recordEvents, run,
@@ -123,20 +126,26 @@ test('the image\'s .env of a 5.3 installation through ilchatctl init: check-conf
   }
 });
 
-test('the image\'s .env through the container entrypoint: the files it writes pass --check-config', async () => {
+test('the image\'s .env and volumes through the container entrypoint: the files it writes pass --check-config', async () => {
   const dir = tempDir('ilchat-legacy-entrypoint-');
   const bin = path.join(dir, 'bin');
   mkdirSync(bin);
   symlinkSync(ilchatd, path.join(bin, 'ilchatd'));
   symlinkSync(ilchatctl, path.join(bin, 'ilchatctl'));
-  const configDir = path.join(dir, 'etc');
-  const logDir = path.join(dir, 'log');
-  // The container's environment: the .env word for word (--check-config connects to nothing) and
-  // the two folders the Dockerfile sets (here below the test's folder).
+  // The old image's compose file mounts /etc/chat and /var/log/chat (here below the test's folder,
+  // ILCHATD_IMAGE_ROOT); the entrypoint uses them.
+  const configDir = path.join(dir, 'etc', 'chat');
+  const logDir = path.join(dir, 'var', 'log', 'chat');
+  mkdirSync(configDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true });
+  // The container's environment: the .env word for word (--check-config connects to nothing).
+  // Only for running on this machine: ilchatd stays this user, its spool and socket in the folder.
   const vars = imageEnv({ address: 'chat', dbHost: 'mysql.example.com', dbName: 'ilias', dbUser: 'ilias', dbPass: 'very_secret' });
   const result = await run('sh', [path.join(sourceDir, 'etc', 'docker', 'entrypoint.sh'), '--check-config'], {
     env: {
-      ...withoutIliasVariables, ...vars, PATH: `${bin}:/usr/bin:/bin`, ILIAS_CHAT_CONFIG_DIR: configDir, ILIAS_CHAT_LOG_DIR: logDir,
+      ...withoutIliasVariables, ...vars, PATH: `${bin}:/usr/bin:/bin`, ILCHATD_IMAGE_ROOT: dir,
+      ILCHATD_RUN_AS: `${process.getuid()}:${process.getgid()}`, ILCHATD_SPOOL_DIR: path.join(dir, 'spool'),
+      ILCHATD_ADMIN_SOCKET: path.join(dir, 'admin.sock'),
     },
   });
   assert.equal(result.code, 0, result.stdout + result.stderr);
@@ -147,6 +156,50 @@ test('the image\'s .env through the container entrypoint: the files it writes pa
   assert.deepEqual([server.address, Number(server.port), server.log], ['chat', 27019, path.join(logDir, 'chat.log')]);
   assert.equal(server.html_escape ?? true, true);
   assert.deepEqual([client.name, client.database.host, Number(client.database.port)], ['ilias-main-client', 'mysql.example.com', 3306]);
+});
+
+test('ilchatctl init as operators of the image use it: folder made, ILIAS_AUTO_CONFIGURE=0, a misspelt variable, a bad value in .env', async () => {
+  const dir = tempDir('ilchat-legacy-init-');
+  const envFile = path.join(dir, '.env');
+  const vars = imageEnv({ address: 'chat', dbHost: 'mysql.example.com', dbName: 'ilias', dbUser: 'ilias', dbPass: 'very_secret' });
+  const init = (env, ...args) => run(ilchatctl, ['init', '--env-file', envFile, ...args], { env: { ...withoutIliasVariables, ...env } });
+
+  // -o names a folder that does not exist yet: made, 0750 (client.cfg holds the password).
+  writeFileSync(envFile, envFileText({ ...vars, ILCHATD_METRICS_ADDRESS: '0.0.0.0:9464' }));
+  const out = path.join(dir, 'etc', 'chat');
+  let result = await init({}, '-o', out);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(statSync(out).mode & 0o777, 0o750);
+  assert.equal(JSON.parse(readFileSync(path.join(out, 'server.cfg'), 'utf8')).metrics_address, '0.0.0.0:9464');
+
+  // Existing files: kept without --force, rewritten with ILIAS_AUTO_CONFIGURE set to anything,
+  // 0 included, as in the old image; that 0 does not mean "off" is said.
+  result = await init({}, '-o', out);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /server\.cfg exists \(use --force to overwrite\)/);
+  result = await init({ ILIAS_AUTO_CONFIGURE: '0', ILIAS_CHAT_PORT: '27100' }, '-o', out);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(Number(JSON.parse(readFileSync(path.join(out, 'server.cfg'), 'utf8')).port), 27100);
+  assert.match(result.stderr, /ILIAS_AUTO_CONFIGURE=0 rewrites the files too/);
+
+  // A misspelt variable in the .env: the one meant is named, and where the misspelt one was read.
+  const { ILIAS_CHAT_DB_PASS: pass, ...rest } = vars;
+  writeFileSync(envFile, envFileText({ ...rest, ILIAS_CHAT_DB_PASSWORD: pass }));
+  const fresh = path.join(dir, 'fresh');
+  result = await init({}, '-o', fresh);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /missing required variables: ILIAS_CHAT_DB_PASS\n/);
+  assert.ok(result.stderr.includes(`warning: ${envFile}: ILIAS_CHAT_DB_PASSWORD: unknown variable, ignored (did you mean ILIAS_CHAT_DB_PASS?)`),
+    result.stderr);
+  assert.equal(existsSync(fresh), false, 'nothing is made when nothing is written');
+  assert.doesNotMatch(result.stdout + result.stderr, /very_secret/);
+
+  // A bad value: blamed on the .env file it is in; one from the environment on the environment.
+  writeFileSync(envFile, envFileText({ ...vars, ILIAS_CHAT_PORT: 'http' }));
+  result = await init({ ILIAS_CHAT_DB_PORT: '99999' }, '-o', fresh);
+  assert.equal(result.code, 1);
+  assert.ok(result.stderr.includes(`${envFile}: ILIAS_CHAT_PORT: expected 1-65535, got "http"`), result.stderr);
+  assert.ok(result.stderr.includes('environment: ILIAS_CHAT_DB_PORT: expected 0-65535, got "99999"'), result.stderr);
 });
 
 // PHP's json_encode: "/" written as "\/".

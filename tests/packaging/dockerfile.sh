@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The container files without a Docker engine: the Dockerfile takes its packages from the one
 # list (etc/debian-packages.txt through tests/env/packages.sh) and lists none itself; the run
-# packages provide every shared library of the two binaries; the runtime stage is non-root, with
-# port, volumes, health check and an exec-form entrypoint; docker-compose.yml refers to files
-# that exist and its start-up substitutions match the shipped files.
+# packages provide every shared library of the two binaries, and CA certificates; the runtime
+# stage starts as root for the entrypoint, which drops to the service user, leaves the old
+# image's folders to mounts, and has port, volumes, health check and an exec-form entrypoint;
+# docker-compose.yml refers to files that exist and its start-up substitutions match the shipped
+# files.
 # shellcheck source=tests/packaging/lib.sh
 . "$(dirname "$0")/lib.sh"
 cd "$source_dir"
@@ -69,21 +71,37 @@ while read -r src; do
 done < <(grep -E '^COPY[[:space:]]' "$dockerfile" | grep -v -- '--from=' | awk '{print $2}')
 ok "COPY sources exist in the build context"
 
-# The runtime stage.
-grep -qE '^USER[[:space:]]+ilchatd' <<<"$runtime_stage" || fail "runtime stage: not running as the ilchatd user"
-grep -qE '^USER[[:space:]]+(root|0)([:[:space:]]|$)' <<<"$runtime_stage" && fail "runtime stage switches back to root"
+# The runtime stage. It starts as root (no USER), as the uni-halle image did: the entrypoint gives
+# the service user its folders and drops to it with setpriv, from util-linux, which every Debian
+# image has (Essential).
+grep -qE '^USER[[:space:]]' <<<"$runtime_stage" && fail "runtime stage sets USER: the entrypoint has to start as root to fix a mounted folder's owner"
+grep -qE '^[[:space:]]*exec setpriv --reuid="\$uid" --regid="\$gid" --clear-groups ilchatd ' etc/docker/entrypoint.sh ||
+  fail "etc/docker/entrypoint.sh does not drop to the service user with setpriv"
+setpriv_package=$(dpkg -S "$(command -v setpriv)" | cut -d: -f1)
+[ "$(dpkg-query -W -f='${Essential}' "$setpriv_package")" = yes ] ||
+  fail "setpriv comes from $setpriv_package, which is not Essential: the runtime stage would have to install it"
 grep -qE '^EXPOSE[[:space:]]+27019([[:space:]]|$)' <<<"$runtime_stage" || fail "runtime stage: EXPOSE 27019 missing"
 grep -qE '^VOLUME.*"/etc/ilchatd"' <<<"$runtime_stage" && grep -qE '^VOLUME.*"/var/log/ilchatd"' <<<"$runtime_stage" &&
   grep -qE '^VOLUME.*"/var/lib/ilchatd"' <<<"$runtime_stage" ||
   fail "runtime stage: volumes /etc/ilchatd, /var/log/ilchatd and /var/lib/ilchatd (the spool)"
+# The old image's /etc/chat and /var/log/chat win when mounted: only when the image neither sets
+# the two variables nor has those folders (comments aside).
+runtime_code=$(grep -v '^[[:space:]]*#' <<<"$runtime_stage")
+grep -qE 'ILIAS_CHAT_(CONFIG|LOG)_DIR=' <<<"$runtime_code" && fail "runtime stage sets ILIAS_CHAT_CONFIG_DIR or ILIAS_CHAT_LOG_DIR: mounts at /etc/chat, /var/log/chat would be ignored"
+grep -qE '(/etc/chat|/var/log/chat)([^[:alnum:]_.-]|$)' <<<"$runtime_code" &&
+  fail "runtime stage creates /etc/chat or /var/log/chat"
 healthcheck=$(sed -n '/^HEALTHCHECK/,/[^\\]$/p' <<<"$runtime_stage" | tr -d '\\\n')
-grep -q 'CMD ilchatctl health ' <<<"$healthcheck" || fail "HEALTHCHECK does not use ilchatctl health"
+grep -q 'CMD docker-entrypoint.sh app:health' <<<"$healthcheck" || fail "HEALTHCHECK does not use the entrypoint's app:health (ilchatctl health on the files in use)"
 grep -qE '^ENTRYPOINT \["/usr/local/bin/docker-entrypoint.sh"\]' <<<"$runtime_stage" || fail "ENTRYPOINT is not the exec-form entrypoint"
 grep -qE '^COPY etc/docker/entrypoint.sh /usr/local/bin/docker-entrypoint.sh' <<<"$runtime_stage" || fail "entrypoint not copied"
 grep -qE '^COPY --from=build .*/ilchatd /usr/local/sbin/ilchatd$' <<<"$runtime_stage" || fail "ilchatd not copied from the build stage"
 grep -qE '^COPY --from=build .*/ilchatctl /usr/local/bin/ilchatctl$' <<<"$runtime_stage" || fail "ilchatctl not copied from the build stage"
 grep -qE '^STOPSIGNAL SIGTERM' <<<"$runtime_stage" || fail "STOPSIGNAL SIGTERM missing"
-ok "runtime stage: non-root, EXPOSE 27019, volumes, HEALTHCHECK with ilchatctl health, exec-form entrypoint"
+ok "runtime stage: starts as root and the entrypoint drops with setpriv ($setpriv_package), EXPOSE 27019, volumes, old folders left to mounts, HEALTHCHECK through the entrypoint, exec-form entrypoint"
+
+# ilchatctl health verifies an https server's certificate against the system's CAs.
+grep -qx ca-certificates <<<"$(tests/env/packages.sh list run)" || fail "$list: ca-certificates is not a run package (the runtime stage has no CA certificates)"
+ok "runtime stage: ca-certificates among the run packages"
 
 # --- The run packages provide every shared library the binaries load (their Depends count).
 [ -x "$ilchatd_bin" ] && [ -x "$ilchatctl_bin" ] || fail "build the binaries first ($build_dir)"

@@ -1,54 +1,92 @@
 #!/usr/bin/env bash
 # etc/docker/entrypoint.sh run against the built tree, as the container would run it (PATH holds
 # ilchatd and ilchatctl, the environment holds the ILIAS_CHAT_* variables), for a matrix of
-# environments. A stand-in ilchatd records how it was exec'd; the last case execs the real
-# ilchatd as PID 1 of a new PID namespace (as in a container) against the private MariaDB, runs
-# the Dockerfile's HEALTHCHECK command and stops it with SIGTERM.
+# environments. The image's fixed folders (/etc/chat, /var/log/ilchatd, ...) are below a folder of
+# each case (ILCHATD_IMAGE_ROOT), and so are ilchatd's spool and admin socket. A stand-in ilchatd
+# records how it was exec'd and as whom; case 9 execs the real ilchatd as PID 1 of a new PID
+# namespace (as in a container) against the private MariaDB, with the old image's folders mounted
+# and dropped to another user, runs the Dockerfile's HEALTHCHECK command and stops it with
+# SIGTERM. What changes owners and users needs root; as another user it is skipped, saying so.
 # shellcheck source=tests/packaging/lib.sh
 . "$(dirname "$0")/lib.sh"
 entrypoint=$source_dir/etc/docker/entrypoint.sh
 [ -x "$ilchatctl_bin" ] && [ -x "$ilchatd_bin" ] || fail "build the binaries first ($build_dir)"
 
-# PATH of the container: ilchatctl, and an ilchatd that records its PID and arguments.
+# Everything the cases make is below $work: this machine's own folders of the image stay as they are.
+host_folders=(/etc/chat /etc/ilchatd /var/log/chat /var/log/ilchatd /var/lib/ilchatd /run/ilchatd)
+host_before=$(ls -d "${host_folders[@]}" 2>/dev/null || true)
+
+# The service user of the cases that drop to one: bare ids, which need no account (setpriv and
+# chown take numbers).
+as_root=no
+[ "$(id -u)" = 0 ] && as_root=yes
+service=4242:4343
+# Those cases run programs below $work as that user.
+[ "$as_root" = yes ] && chmod 755 "$work"
+
+# PATH of the container: ilchatctl, the entrypoint under its name in the image, and an ilchatd
+# that records its PID and arguments, and its user, group and groups (in a folder anyone may write).
 fake_bin=$work/fake-bin
 real_bin=$work/real-bin
-mkdir -p "$fake_bin" "$real_bin"
+records=$work/records
+mkdir -p "$fake_bin" "$real_bin" "$records"
+chmod 1777 "$records"
 ln -s "$ilchatctl_bin" "$fake_bin/ilchatctl"
 cat >"$fake_bin/ilchatd" <<'EOF'
 #!/bin/sh
+echo "$(id -u):$(id -g):$(id -G)" >"$ILCHAT_TEST_RECORD.ids"
 echo "$$ $*" >"$ILCHAT_TEST_RECORD"
 EOF
-chmod +x "$fake_bin/ilchatd"
+chmod 755 "$fake_bin/ilchatd"
 ln -s "$ilchatctl_bin" "$real_bin/ilchatctl"
 ln -s "$ilchatd_bin" "$real_bin/ilchatd"
+ln -s "$entrypoint" "$real_bin/docker-entrypoint.sh"
 
 required=(ILIAS_CHAT_CLIENT_NAME=ilias ILIAS_CHAT_AUTH_KEY=key-1 ILIAS_CHAT_AUTH_SECRET=secret-1
   ILIAS_CHAT_DB_HOST=db.example.org ILIAS_CHAT_DB_NAME=ilias ILIAS_CHAT_DB_USER=ilias ILIAS_CHAT_DB_PASS=pw-1)
 
-# run_entrypoint CASE [VAR=value ...] -- [ARGS...]: runs the entrypoint in a clean environment
-# (only the given variables) with the config folder of CASE; sets status, output, exec_pid and
-# exec_args (from the stand-in ilchatd; empty when it did not run).
+# run_entrypoint [--image-folders] [--as UID:GID] CASE [VAR=value ...] -- [ARGS...]: runs the
+# entrypoint in a clean environment (only the given variables) with the image's fixed folders
+# below $work/CASE.root (ILCHATD_IMAGE_ROOT), ilchatd's spool and admin socket there too, and the
+# configuration in $work/CASE unless --image-folders leaves the choice to the entrypoint. It drops
+# to the test's own user unless ILCHATD_RUN_AS is given; --as starts it as that user instead.
+# Sets status, output, exec_pid, exec_args and exec_ids (uid:gid:groups) from the stand-in
+# ilchatd, empty when it did not run.
 run_entrypoint() {
+  local config=yes start=()
+  while :; do
+    case "$1" in
+      --image-folders) config=no; shift ;;
+      --as) start=(setpriv --reuid="${2%%:*}" --regid="${2#*:}" --clear-groups); shift 2 ;;
+      *) break ;;
+    esac
+  done
   local name=$1
   shift
   local vars=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
   [ "${1:-}" = -- ] && shift
-  record=$work/$name.record
-  rm -f "$record"
+  local root=$work/$name.root
+  [ $config = yes ] && vars=("ILIAS_CHAT_CONFIG_DIR=$work/$name" "${vars[@]}")
+  record=$records/$name
+  rm -f "$record" "$record.ids"
   set +e
-  env -i PATH="$fake_bin:/usr/bin:/bin" HOME="$work" ILCHAT_TEST_RECORD="$record" \
-    ILIAS_CHAT_CONFIG_DIR="$work/$name" "${vars[@]}" sh "$entrypoint" "$@" >"$work/$name.out" 2>&1 &
+  env -i PATH="$fake_bin:/usr/bin:/bin" HOME="$work" ILCHAT_TEST_RECORD="$record" ILCHATD_IMAGE_ROOT="$root" \
+    ILCHATD_RUN_AS="$(id -u):$(id -g)" ILCHATD_SPOOL_DIR="$root/var/lib/ilchatd/spool" \
+    ILCHATD_ADMIN_SOCKET="$root/run/ilchatd/admin.sock" "${vars[@]}" \
+    "${start[@]}" sh "$entrypoint" "$@" >"$work/$name.out" 2>&1 &
   started_pid=$!
   wait $started_pid
   status=$?
   set -e
   output=$(cat "$work/$name.out")
-  exec_pid="" exec_args=""
+  exec_pid="" exec_args="" exec_ids=""
   if [ -f "$record" ]; then read -r exec_pid exec_args <"$record"; fi
+  if [ -f "$record.ids" ]; then exec_ids=$(cat "$record.ids"); fi
 }
 expect() { "$@" || fail "$case_name: expected $*; output:"$'\n'"$output"; }
-json_value() { sed -n "s/^ *\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" | head -1; }
+json_value() { /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+owner() { stat -c %u:%g "$1"; }
 
 # 1. No configuration: both files are written from the variables, then ilchatd is exec'd (same
 #    PID as the entrypoint) with them.
@@ -160,23 +198,33 @@ run_entrypoint serve -- --check-config
 expect [ "$exec_args" = "--check-config $work/serve/server.cfg $work/serve/client.cfg" ]
 ok "$case_name: app:serve serves; -flags go to ilchatd before the files"
 
-# 8. ILCHATD_METRICS_ADDRESS / ILCHATD_ADMIN_SOCKET land in a generated server.cfg, which stays
-#    valid; a value that could break the JSON is refused.
-case_name="ILCHATD_METRICS_ADDRESS"
-run_entrypoint metrics "${required[@]}" ILCHATD_METRICS_ADDRESS='[::]:9464' ILCHATD_ADMIN_SOCKET=/run/x/admin.sock
+# 8. ilchatd's own server.cfg keys from ILCHATD_* variables, through `ilchatctl init`: written as
+#    given (a value cannot break the JSON); a bad one names its variable and nothing is written.
+case_name="ILCHATD_* variables"
+run_entrypoint metrics "${required[@]}" ILCHATD_METRICS_ADDRESS='[::]:9464' ILCHATD_ADMIN_SOCKET= \
+  ILCHATD_HTML_ESCAPE=false ILCHATD_STARTUP_DB_WAIT=5000
 expect [ "$status" -eq 0 ]
 expect [ "$(json_value "$work/metrics/server.cfg" metrics_address)" = '[::]:9464' ]
-expect [ "$(json_value "$work/metrics/server.cfg" admin_socket)" = /run/x/admin.sock ]
-[ "$(grep -c '"metrics_address"' "$work/metrics/server.cfg")" -eq 1 ] || fail "$case_name: key written twice"
-"$ilchatctl_bin" config check "$work/metrics/server.cfg" "$work/metrics/client.cfg" >/dev/null || fail "$case_name: server.cfg no longer valid"
-run_entrypoint metrics-bad "${required[@]}" ILCHATD_METRICS_ADDRESS='0.0.0.0:9464", "x": "y'
+expect [ "$(json_value "$work/metrics/server.cfg" admin_socket)" = "" ]
+expect [ "$(json_value "$work/metrics/server.cfg" html_escape)" = False ]
+expect [ "$(json_value "$work/metrics/server.cfg" startup_db_wait)" = 5000 ]
+"$ilchatctl_bin" config check "$work/metrics/server.cfg" "$work/metrics/client.cfg" >/dev/null || fail "$case_name: server.cfg not valid"
+run_entrypoint metrics-quote "${required[@]}" ILCHATD_METRICS_ADDRESS='0.0.0.0:9464", "x": "y'
+expect [ "$status" -eq 0 ]
+expect [ "$(json_value "$work/metrics-quote/server.cfg" metrics_address)" = '0.0.0.0:9464", "x": "y' ]
+/usr/bin/python3 -c 'import json, sys; assert "x" not in json.load(open(sys.argv[1]))' "$work/metrics-quote/server.cfg" ||
+  fail "$case_name: a value added a key"
+run_entrypoint metrics-bad "${required[@]}" ILCHATD_WRITE_QUEUE_LIMIT=many
 expect [ "$status" -ne 0 ]
 expect [ -z "$exec_pid" ]
+expect grep -q 'environment: ILCHATD_WRITE_QUEUE_LIMIT: expected 100-10000000, got "many"' <<<"$output"
 [ ! -e "$work/metrics-bad/server.cfg" ] || fail "$case_name: a server.cfg was written for a bad value"
-ok "$case_name and ILCHATD_ADMIN_SOCKET: set in the generated server.cfg, bad values refused"
+ok "$case_name: set in the generated server.cfg by ilchatctl init, JSON intact, a bad value named and refused"
 
-# 9. The real thing: ilchatd as PID 1 of a new PID namespace, configured by the entrypoint,
-#    healthy by the Dockerfile's HEALTHCHECK command, drained and exit 0 on SIGTERM.
+# 9. The real thing: ilchatd as PID 1 of a new PID namespace, configured by the entrypoint in the
+#    old image's /etc/chat and /var/log/chat (mounted: the log folder as the Docker engine makes a
+#    bind mount's, root's), running as the service user, healthy by the Dockerfile's HEALTHCHECK
+#    command, drained and exit 0 on SIGTERM.
 case_name="real ilchatd as PID 1"
 if ! unshare --pid --fork --kill-child true 2>/dev/null; then
   note "$case_name: cannot create a PID namespace here (unshare --pid needs CAP_SYS_ADMIN); running it as a plain child instead"
@@ -187,16 +235,21 @@ fi
 database=ilias_pkg_entrypoint
 create_database "$database"
 port=$(free_port)
-config_dir=$work/container/etc
-log_dir=$work/container/log
+root=$work/container.root
+config_dir=$root/etc/chat
+log_dir=$root/var/log/chat
+mkdir -p "$config_dir" "$log_dir"
+# As root, ilchatd runs as the service user; otherwise as the test's user.
+run_as=$(id -u):$(id -g)
+[ "$as_root" = yes ] && run_as=$service
 healthcheck=$(sed -n '/^HEALTHCHECK/,/[^\\]$/p' "$source_dir/Dockerfile" | tr -d '\\\n' | sed 's/.*CMD //')
 [ -n "$healthcheck" ] || fail "no HEALTHCHECK CMD in the Dockerfile"
 set +e
-env -i PATH="$real_bin:/usr/bin:/bin" HOME="$work" ILIAS_CHAT_CONFIG_DIR="$config_dir" ILIAS_CHAT_LOG_DIR="$log_dir" \
+env -i PATH="$real_bin:/usr/bin:/bin" HOME="$work" ILCHATD_IMAGE_ROOT="$root" ILCHATD_RUN_AS="$run_as" \
   ILIAS_CHAT_ADDRESS=127.0.0.1 ILIAS_CHAT_PORT="$port" ILIAS_CHAT_CLIENT_NAME=ilias ILIAS_CHAT_AUTH_KEY=key-1 \
   ILIAS_CHAT_AUTH_SECRET=secret-1 ILIAS_CHAT_DB_HOST="$mariadb_dir/mysqld.sock" ILIAS_CHAT_DB_NAME="$database" \
   ILIAS_CHAT_DB_USER=ilchat ILIAS_CHAT_DB_PASS="$(mariadb_password)" ILCHATD_METRICS_ADDRESS=127.0.0.1:0 \
-  ILCHATD_ADMIN_SOCKET="$work/container/admin.sock" \
+  ILCHATD_ADMIN_SOCKET="$root/run/ilchatd/admin.sock" ILCHATD_SPOOL_DIR="$root/var/lib/ilchatd/spool" \
   "${pid1[@]}" sh "$entrypoint" >"$work/container.out" 2>&1 &
 outer=$!
 set -e
@@ -214,11 +267,14 @@ else
 fi
 [ "$(readlink -f "/proc/$daemon_pid/exe")" = "$(readlink -f "$ilchatd_bin")" ] ||
   fail "$case_name: PID 1 is $(readlink -f "/proc/$daemon_pid/exe"), not ilchatd (the entrypoint must exec it)"
-# The Dockerfile's health check, with the container's environment.
-env -i PATH="$real_bin:/usr/bin:/bin" ILIAS_CHAT_CONFIG_DIR="$config_dir" sh -c "$healthcheck" >"$work/health.out" 2>&1 ||
+ids=$(awk '/^Uid:/ {u=$2} /^Gid:/ {g=$2} END {print u ":" g}' "/proc/$daemon_pid/status")
+[ "$ids" = "$run_as" ] || fail "$case_name: ilchatd runs as $ids, not $run_as"
+[ "$(owner "$log_dir/chat.log")" = "$run_as" ] || fail "$case_name: chat.log belongs to $(owner "$log_dir/chat.log")"
+# The Dockerfile's health check, with the container's environment: it finds the files in /etc/chat.
+env -i PATH="$real_bin:/usr/bin:/bin" ILCHATD_IMAGE_ROOT="$root" sh -c "$healthcheck" >"$work/health.out" 2>&1 ||
   fail "$case_name: HEALTHCHECK failed: $healthcheck"$'\n'"$(cat "$work/health.out")"
 [ "$(curl -sf "http://127.0.0.1:$port/backend/Heartbeat/ilias")" = '{"status":200}' ] || fail "$case_name: no heartbeat"
-"$ilchatctl_bin" status --socket "$work/container/admin.sock" >/dev/null || fail "$case_name: admin socket"
+"$ilchatctl_bin" status --socket "$root/run/ilchatd/admin.sock" >/dev/null || fail "$case_name: admin socket"
 kill -TERM "$daemon_pid"
 set +e
 wait "$outer"
@@ -227,6 +283,120 @@ set -e
 [ "$exit_code" -eq 0 ] || fail "$case_name: exit $exit_code after SIGTERM:"$'\n'"$(tail -20 "$log_dir/chat.log")"
 grep -q "Server stopped" "$log_dir/chat.log" || fail "$case_name: no clean stop in the log"
 grep -q ' ERROR - ' "$log_dir/chat.log" && fail "$case_name: errors logged:"$'\n'"$(grep ' ERROR - ' "$log_dir/chat.log")"
-ok "$case_name${pid1:+ (PID namespace)}: configured, HEALTHCHECK passes, SIGTERM drains, exit 0"
+ok "$case_name${pid1:+ (PID namespace)}: configured in the old image's folders, running as $run_as, HEALTHCHECK passes, SIGTERM drains, exit 0"
+
+# 10. The folders of a compose file written for the old image: /etc/chat and /var/log/chat, when
+#     mounted (they exist), hold the configuration and the logs; otherwise this image's
+#     /etc/ilchatd and /var/log/ilchatd. (Case 9 runs the real ilchatd on the old ones.)
+case_name="old image's folders mounted"
+mkdir -p "$work/old.root/etc/chat" "$work/old.root/var/log/chat"
+run_entrypoint --image-folders old "${required[@]}"
+expect [ "$status" -eq 0 ]
+expect [ "$exec_args" = "$work/old.root/etc/chat/server.cfg $work/old.root/etc/chat/client.cfg" ]
+expect [ "$(json_value "$work/old.root/etc/chat/server.cfg" log)" = "$work/old.root/var/log/chat/chat.log" ]
+expect [ "$(json_value "$work/old.root/etc/chat/server.cfg" error_log)" = "$work/old.root/var/log/chat/chat_errors.log" ]
+expect [ ! -e "$work/old.root/etc/ilchatd" ]
+case_name="this image's folders"
+run_entrypoint --image-folders new "${required[@]}"
+expect [ "$status" -eq 0 ]
+expect [ "$exec_args" = "$work/new.root/etc/ilchatd/server.cfg $work/new.root/etc/ilchatd/client.cfg" ]
+expect [ "$(json_value "$work/new.root/etc/ilchatd/server.cfg" log)" = "$work/new.root/var/log/ilchatd/chat.log" ]
+# Set, the variables win; ILIAS_CHAT_LOG_DIR set but empty logs to stderr.
+case_name="folders from the variables"
+mkdir -p "$work/vars.root/etc/chat" "$work/vars.root/var/log/chat"
+run_entrypoint --image-folders vars "${required[@]}" ILIAS_CHAT_CONFIG_DIR="$work/vars" ILIAS_CHAT_LOG_DIR=
+expect [ "$status" -eq 0 ]
+expect [ "$exec_args" = "$work/vars/server.cfg $work/vars/client.cfg" ]
+expect [ "$(json_value "$work/vars/server.cfg" log)" = "" ]
+expect [ -z "$(ls -A "$work/vars.root/etc/chat")" ]
+# A volume of the old image at /etc/chat with the files it wrote (its server.cfg as its
+# ilias_auto_config_server.js printed it, plus the test's places for the socket and the spool),
+# nothing at /var/log/chat: kept, the log folder is made.
+case_name="old image's files"
+mkdir -p "$work/oldfiles.root/etc/chat"
+cat >"$work/oldfiles.root/etc/chat/server.cfg" <<EOF
+{
+    "protocol": "http",
+    "port": "27019",
+    "address": "0.0.0.0",
+    "log": "$work/oldfiles.root/var/log/chat/chat.log",
+    "error_log": "$work/oldfiles.root/var/log/chat/chat_errors.log",
+    "deletion_mode": "0",
+    "deletion_unit": "years",
+    "deletion_value": "1",
+    "deletion_time": "06:30",
+    "admin_socket": "$work/oldfiles.root/run/ilchatd/admin.sock",
+    "spool_dir": "$work/oldfiles.root/var/lib/ilchatd/spool"
+}
+EOF
+cp "$work/old.root/etc/chat/client.cfg" "$work/oldfiles.root/etc/chat/"
+run_entrypoint --image-folders oldfiles
+expect [ "$status" -eq 0 ]
+expect grep -q "using the existing $work/oldfiles.root/etc/chat/server.cfg" <<<"$output"
+expect [ -d "$work/oldfiles.root/var/log/chat" ]
+ok "the old image's folders: /etc/chat and /var/log/chat when mounted, else /etc/ilchatd and /var/log/ilchatd; the variables win"
+
+# 11. Started as root, the entrypoint gives the service user what ilchatd writes, then drops to it:
+#     a log folder the Docker engine made as root for a bind mount, a root-owned log file and
+#     spool file, missing socket and configuration folders. Nothing else changes owner.
+case_name="root: owners fixed, then dropped to $service"
+if [ "$as_root" = yes ]; then
+  root=$work/drop.root
+  mkdir -p "$root/var/log/chat" "$root/var/lib/ilchatd/spool"
+  echo old >"$root/var/log/chat/chat.log"
+  echo notes >"$root/var/log/chat/other.txt"
+  echo '{}' >"$root/var/lib/ilchatd/spool/ilias.spool"
+  chmod 755 "$root/var/log/chat"
+  run_entrypoint --image-folders drop "${required[@]}" ILCHATD_RUN_AS=$service
+  expect [ "$status" -eq 0 ]
+  expect [ "$exec_pid" = "$started_pid" ]
+  expect [ "$exec_ids" = "$service:${service#*:}" ]
+  for path in var/log/chat var/log/chat/chat.log var/lib/ilchatd/spool var/lib/ilchatd/spool/ilias.spool run/ilchatd \
+    etc/ilchatd/server.cfg etc/ilchatd/client.cfg; do
+    expect [ "$(owner "$root/$path")" = $service ]
+  done
+  expect [ "$(owner "$root/var/log/chat/other.txt")" = 0:0 ]
+  expect [ "$(owner "$root/var/lib/ilchatd")" = 0:0 ]
+  expect [ "$(stat -c %a "$root/run/ilchatd")" = 750 ]
+  expect [ "$(stat -c %a "$root/etc/ilchatd/client.cfg")" = 640 ]
+  expect grep -q "$root/var/log/chat: owner 0:0 -> $service" <<<"$output"
+  # Once the owners are right nothing changes any more.
+  run_entrypoint --image-folders drop "${required[@]}" ILCHATD_RUN_AS=$service
+  expect [ "$status" -eq 0 ]
+  expect [ "$exec_ids" = "$service:${service#*:}" ]
+  grep -q ' -> ' <<<"$output" && fail "$case_name: owners changed again:"$'\n'"$output"
+  ok "$case_name: what ilchatd writes given to it (made when missing), the rest untouched, ilchatd exec'd as $service"
+else
+  note "$case_name: not root, skipped"
+fi
+
+# 12. Started as another user (`docker run --user`): what it cannot write stops it, naming exactly
+#     what to chown; it changes no owner.
+case_name="not root: what to chown named"
+if [ "$as_root" = yes ]; then
+  root=$work/user.root
+  mkdir -p "$root/etc/ilchatd" "$root/var/log/chat" "$root/var/lib/ilchatd"
+  chown $service "$root/etc/ilchatd"
+  run_entrypoint --as $service --image-folders user "${required[@]}"
+  expect [ "$status" -eq 1 ]
+  expect [ -z "$exec_pid" ]
+  expect grep -qx "entrypoint:   chown $service $root/var/log/chat" <<<"$output"
+  expect grep -qx "entrypoint:   chown $service $root/var/lib/ilchatd" <<<"$output"
+  expect grep -qx "entrypoint:   chown $service $root" <<<"$output"
+  expect [ "$(grep -c 'entrypoint:   chown' <<<"$output")" -eq 3 ]
+  expect [ "$(owner "$root/var/log/chat")" = 0:0 ]
+  # Given those, it starts as that user.
+  chown $service "$root/var/log/chat" "$root/var/lib/ilchatd" "$root"
+  run_entrypoint --as $service --image-folders user "${required[@]}"
+  expect [ "$status" -eq 0 ]
+  expect [ "$exec_ids" = "$service:${service#*:}" ]
+  ok "$case_name: exit 1, one chown line for each, ilchatd not started; started once they are writable"
+else
+  note "$case_name: not root, skipped"
+fi
+
+host_after=$(ls -d "${host_folders[@]}" 2>/dev/null || true)
+[ "$host_after" = "$host_before" ] || fail "folders made outside $work: $(comm -13 <(echo "$host_before") <(echo "$host_after"))"
+ok "nothing made outside the test's folder"
 
 echo "all $checks checks passed"
