@@ -24,6 +24,7 @@ public:
     TimerQueue(const TimerQueue&) = delete;
     TimerQueue& operator=(const TimerQueue&) = delete;
 
+    // A timer due a second or more from now fires up to 100 ms late (see timer_queue.cpp).
     Entry add(Clock::time_point due, LoopTimer* timer);
     void remove(Entry entry);
 
