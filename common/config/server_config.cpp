@@ -4,6 +4,8 @@
 #include <array>
 #include <unistd.h>
 
+#include "common/log/logging.h"
+
 namespace ilchat::config {
 
 namespace {
@@ -12,9 +14,6 @@ using K = Rule::Kind;
 
 constexpr std::array<std::string_view, 2> protocols{"http", "https"};
 constexpr std::array<std::string_view, 5> deletion_units{"days", "weeks", "months", "month", "years"};
-// The syslog names ILIAS offers; any other value falls back to info, as in the Node server.
-constexpr std::array<std::string_view, 9> log_levels{"emerg",  "alert", "crit", "error", "warning",
-                                                     "notice", "info",  "debug", "silly"};
 
 bool deletion_matters(const ServerConfig& c) { return c.deletion_enabled; }
 
@@ -32,7 +31,7 @@ const auto table = std::to_array<Setting<ServerConfig>>({
     {"log", &ServerConfig::log, {K::optional_path}, Reload::live, "main log file; unset, 0 or \"\" logs to stderr"},
     {"error_log", &ServerConfig::error_log, {K::optional_path}, Reload::live,
      "error log file (errors only); unset keeps errors in the main log"},
-    {"log_level", &ServerConfig::log_level, {K::choice_or_default, 0, 0, log_levels}, Reload::live,
+    {"log_level", &ServerConfig::log_level, {K::choice_or_default, 0, 0, log::ilias_level_names}, Reload::live,
      "level of the main log; an unknown name means info (as in the Node server)"},
     {"deletion_mode", &ServerConfig::deletion_enabled, {K::switch_on_one}, Reload::live,
      "1 runs the daily message deletion job"},

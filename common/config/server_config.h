@@ -10,7 +10,7 @@
 
 namespace ilchat::config {
 
-// server.cfg as ILIAS writes it (spec section 2.1). Member initialisers are the defaults.
+// server.cfg as ILIAS writes it (README, "Configuration"; `ilchatctl config keys`). Member initialisers are the defaults.
 struct ServerConfig {
     std::string protocol = "http";
     int port = 0;
