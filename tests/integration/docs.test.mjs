@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { sourceDir, ilchatd, ilchatctl } from './harness.mjs';
+import { sourceDir, ilchatd, ilchatctl, tempDir, freePort, writeConfig, createDatabase, startDaemon, admin } from './harness.mjs';
 
 const read = (relative) => readFileSync(path.join(sourceDir, relative), 'utf8');
 const readme = read('README.md');
@@ -40,6 +40,29 @@ test('README holds the key table ilchatctl config keys prints', () => {
   const table = execFileSync(ilchatctl, ['config', 'keys'], { encoding: 'utf8' }).trim();
   assert.ok(table.split('\n').length > 10, 'the reference is a table');
   assert.ok(readme.includes(table), 'README\'s key table differs from `ilchatctl config keys`: paste its output');
+});
+
+test('README names every admin command the daemon knows, on the socket and as ilchatctl commands', async () => {
+  createDatabase('docs_commands');
+  const dir = tempDir();
+  const { serverPath, clientPaths } = writeConfig(dir, { port: await freePort(), clients: [{ name: 'ilias', database: { name: 'docs_commands' } }] });
+  const daemon = await startDaemon(serverPath, clientPaths);
+  try {
+    const reply = await admin(path.join(dir, 'admin.sock'), { command: 'help' });
+    const names = reply.arguments.commands.map((c) => c.name);
+    assert.ok(names.includes('status') && names.length > 10, `help lists the commands: ${names}`);
+    const socketSection = readme.slice(readme.indexOf('The **admin socket**'), readme.indexOf('```sh', readme.indexOf('The **admin socket**')));
+    const liveSection = readme.slice(readme.indexOf('#### Live commands'), readme.indexOf('#### health'));
+    const help = execFileSync(ilchatctl, ['--help'], { encoding: 'utf8' });
+    for (const name of names) {
+      assert.ok(socketSection.includes(`\`${name}\``), `README's admin socket section does not name \`${name}\``);
+      if (name === 'help') continue;  // ilchatctl --help is that list
+      assert.ok(liveSection.includes(`ilchatctl ${name}`), `README's "Live commands" does not show ilchatctl ${name}`);
+      assert.match(help, new RegExp(`^  ${name} `, 'm'), `ilchatctl has no subcommand ${name}`);
+    }
+  } finally {
+    await daemon.stop();
+  }
 });
 
 test('README keeps its order: what it is, two commands, status, architecture, operations, development', () => {
