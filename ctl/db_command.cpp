@@ -189,8 +189,9 @@ std::optional<std::vector<Target>> targets(const CheckDbOptions& options) {
         return list;
     }
     config::Diagnostics diag;
-    auto vars = collect_variables(options.env_file, diag);
-    auto generated = generate_config(vars, diag, "ILIAS_CHAT_DB_");
+    Origins origins;
+    auto vars = collect_variables(options.env_file, diag, &origins);
+    auto generated = generate_config(vars, diag, "ILIAS_CHAT_DB_", origins);
     if (!diag.ok()) {
         std::cerr << diag.report() << "ilchatctl check-db: give --client-cfg FILE, or set the ILIAS_CHAT_DB_* variables "
                                       "(in the environment or an --env-file)\n";

@@ -156,6 +156,13 @@ describe('check-db', () => {
     writeFileSync(envFile, Object.entries({ ...env, ILIAS_CHAT_DB_PASS: mariadbPassword() })
       .map(([k, v]) => `${k}=${v}\n`).join(''));
     assert.equal((await ctl(['check-db', '--env-file', envFile])).code, 0);
+    // A bad value is reported as coming from the file it was read from, not from the environment.
+    const badFile = path.join(dir, 'bad-port.env');
+    writeFileSync(badFile, Object.entries({ ...env, ILIAS_CHAT_DB_PASS: 'x', ILIAS_CHAT_DB_PORT: 'not-a-port' })
+      .map(([k, v]) => `${k}=${v}\n`).join(''));
+    const bad = await ctl(['check-db', '--env-file', badFile]);
+    assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+    assert.match(bad.stderr, new RegExp(`${badFile.replaceAll('.', '\\.')}.*ILIAS_CHAT_DB_PORT`));
     const missing = await ctl(['check-db'], { env: { ILIAS_CHAT_DB_HOST: '127.0.0.1' } });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /missing required variables: ILIAS_CHAT_DB_NAME, ILIAS_CHAT_DB_USER, ILIAS_CHAT_DB_PASS/);
