@@ -179,7 +179,8 @@ void RoomChat::flush_userlists() {
     auto due = std::exchange(userlists_due_, {});
     userlists_sent_.clear();
     for (const auto& [key, ref] : due)
-        if (const Room* room = find_room(key)) nsp_.emit_to_room(key, "userlist", userlist(now_ms(), ref, userlist_of(*room)));
+        if (const Room* room = find_room(key))
+            nsp_.emit_latest_to_room(key, "userlist", userlist(now_ms(), ref, userlist_of(*room)));
 }
 
 void RoomChat::cancel_grace(std::int64_t user_id) {

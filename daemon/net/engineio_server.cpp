@@ -186,13 +186,13 @@ void mount(HttpRouter& router, const std::string& prefix, Server& server) {
         [&server](const HttpRequest& request, HttpExchange& exchange) { return server.post_started(request, exchange); });
 }
 
-SharedFrame message_frame(std::string_view data, bool binary) {
-    if (binary) return make_frame(data, true);
+SharedFrame message_frame(std::string_view data, bool binary, std::string supersedes) {
+    if (binary) return make_frame(data, true, std::move(supersedes));
     std::string text;
     text.reserve(data.size() + 1);
     text += '4';
     text += data;
-    return make_frame(text);
+    return make_frame(text, false, std::move(supersedes));
 }
 
 // A websocket serving (or probing for) one session.
@@ -265,6 +265,7 @@ void Session::send(const SharedFrame& frame) {
         if (over_limits(websocket_->queued_frames(), websocket_->queued_bytes())) close(CloseReason::slow_consumer);
         return;
     }
+    queued_bytes_ -= drop_superseded(queue_, 0, *frame);
     queue_.push_back(frame);
     queued_bytes_ += frame->payload().size();
     if (over_limits(queue_.size(), queued_bytes_)) {

@@ -203,6 +203,6 @@ private:
 void mount(HttpRouter& router, const std::string& prefix, Server& server);
 
 // An Engine.IO message packet carrying `data` ("4" + text, or raw bytes for binary).
-SharedFrame message_frame(std::string_view data, bool binary = false);
+SharedFrame message_frame(std::string_view data, bool binary = false, std::string supersedes = {});
 
 }  // namespace ilchat::net::eio

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ilchat::net {
 
@@ -13,6 +14,11 @@ namespace ilchat::net {
 struct Frame {
     mutable std::string bytes;  // headroom + payload
     bool binary = false;
+    // Non-empty: this frame makes an earlier one with the same key pointless while that one is
+    // still waiting to be written, because it is a newer snapshot of the same state (a room's user
+    // list). A send queue then drops the older one, so that a client that reads slower than the
+    // state changes gets the latest snapshot instead of every one in between.
+    std::string supersedes;
 
     std::string_view payload() const;
     unsigned char* writable_payload() const;
@@ -20,6 +26,10 @@ struct Frame {
 
 using SharedFrame = std::shared_ptr<const Frame>;
 
-SharedFrame make_frame(std::string_view payload, bool binary = false);
+SharedFrame make_frame(std::string_view payload, bool binary = false, std::string supersedes = {});
+
+// Removes from `queue`, at index `from` or later, the frame `incoming` supersedes (at most one:
+// each arrival removes its predecessor). Returns the removed frame's payload size, or 0.
+std::size_t drop_superseded(std::vector<SharedFrame>& queue, std::size_t from, const Frame& incoming);
 
 }  // namespace ilchat::net

@@ -159,12 +159,12 @@ void Socket::leave(const std::string& room) {
 // ---------------------------------------------------------------------------------------------
 // Namespace
 
-SharedFrame Namespace::event_frame(std::string_view event, std::string_view args_json) const {
+SharedFrame Namespace::event_frame(std::string_view event, std::string_view args_json, std::string supersedes) const {
     Packet packet;
     packet.type = PacketType::event;
     packet.nsp = name_;
     packet.payload = event_payload(event, args_json);
-    return eio::message_frame(encode(packet));
+    return eio::message_frame(encode(packet), false, std::move(supersedes));
 }
 
 void Namespace::deliver(const SharedFrame& frame, const std::vector<Socket*>& sockets, const Socket* except) {
@@ -186,6 +186,15 @@ void Namespace::emit_to_room(const std::string& room, std::string_view event, st
     if (found == rooms_.end()) return;
     // Sending may close a slow session, which removes sockets from this very room.
     deliver(event_frame(event, args_json), {found->second.begin(), found->second.end()}, except);
+}
+
+void Namespace::emit_latest_to_room(const std::string& room, std::string_view event, std::string_view args_json) {
+    auto found = rooms_.find(room);
+    if (found == rooms_.end()) return;
+    std::string key = name_;
+    ((key += '\0') += room) += '\0';
+    key += event;
+    deliver(event_frame(event, args_json, std::move(key)), {found->second.begin(), found->second.end()});
 }
 
 void Namespace::emit_to(const std::vector<Socket*>& sockets, std::string_view event, std::string_view args_json) {

@@ -102,6 +102,9 @@ public:
     // Serialised once; the same frame bytes go to every receiver.
     void emit_to_room(const std::string& room, std::string_view event, std::string_view args_json,
                       const Socket* except = nullptr);
+    // The same for an event that is a snapshot of the room's state (its user list): a member that
+    // has not been written the previous one yet gets only this one (Frame::supersedes).
+    void emit_latest_to_room(const std::string& room, std::string_view event, std::string_view args_json);
     void emit_to(const std::vector<Socket*>& sockets, std::string_view event, std::string_view args_json);
 
     std::size_t socket_count() const { return sockets_.size(); }
@@ -114,7 +117,7 @@ public:
 private:
     friend class Socket;
     friend class Server;
-    SharedFrame event_frame(std::string_view event, std::string_view args_json) const;
+    SharedFrame event_frame(std::string_view event, std::string_view args_json, std::string supersedes = {}) const;
     // Sends one frame to each socket, counting the deliveries.
     void deliver(const SharedFrame& frame, const std::vector<Socket*>& sockets, const Socket* except = nullptr);
 

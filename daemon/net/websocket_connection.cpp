@@ -29,6 +29,7 @@ void append_frame_header(std::string& out, bool binary, std::size_t length) {
 
 void WebSocketConnection::send(SharedFrame frame) {
     if (closing_) return;
+    queued_bytes_ -= drop_superseded(queue_, sent_, *frame);
     queued_bytes_ += frame->payload().size();
     queue_.push_back(std::move(frame));
     lws_callback_on_writable(wsi_);

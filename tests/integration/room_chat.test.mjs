@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { io } from 'socket.io-client';
 import {
-  backendGet, createDatabase, freePort, recordEvents, sqlRows, startDaemon, tempDir, writeConfig,
+  backendGet, createDatabase, eventually, freePort, recordEvents, sqlRows, startDaemon, tempDir, writeConfig,
 } from './harness.mjs';
 
 const CREDENTIALS = { key: 'key-0', secret: 'secret-0' };
@@ -731,6 +731,33 @@ describe('room chat flow (ILIAS >= 9): enter, messages, whispers, typing, modera
 // HTML escaping (docs/decisions.md D10)
 
 const hostile = `<b>&amp; "x" 'y' & 😀`;
+
+describe('a burst of room entries', () => {
+  const database = 'ilias_it_room_burst';
+  let chat;
+  before(async () => {
+    createDatabase(database);
+    chat = await startChat(database);
+  });
+  after(async () => { closeAll(); await stopChat(chat); });
+
+  // Each entry changes the user list; the lists are coalesced per loop turn and a list a member
+  // has not been written yet is replaced by the newer one. What every member ends with is the
+  // same as if each list had been sent.
+  test('40 members entering at once each end with the full user list, and no list is out of date at the end', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => 2000 + i);
+    const sockets = await Promise.all(ids.map((id) => joinRoom(chat, { id, name: `user${id}` })));
+    await eventually(() => {
+      for (const socket of sockets) {
+        const lists = socket.log.entries.filter((e) => e.event === 'userlist').map((e) => e.args[0]);
+        assert.ok(lists.length > 0, 'every member got a user list');
+        const last = lists.at(-1);
+        assert.deepEqual(Object.keys(last.users).map(Number).sort((a, b) => a - b), ids);
+        assert.deepEqual(last.users[ids[0]], { id: ids[0], username: `user${ids[0]}` });
+      }
+    }, { timeoutMs: 5000 });
+  });
+});
 
 describe('html_escape true (default)', () => {
   const database = 'ilias_it_room_esc';
