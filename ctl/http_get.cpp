@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "common/fs/unique_fd.h"
 #include "common/text/json.h"
 #include "common/version.h"
 
@@ -44,21 +45,18 @@ class HttpConnection {
 public:
     HttpConnection(std::string where, SteadyClock::time_point deadline, std::chrono::milliseconds timeout)
         : where_(std::move(where)), deadline_(deadline), timeout_(timeout) {}
-    ~HttpConnection() {
-        if (fd_ >= 0) ::close(fd_);
-    }
     HttpConnection(const HttpConnection&) = delete;
     HttpConnection& operator=(const HttpConnection&) = delete;
 
     void connect(const addrinfo& address) {
-        fd_ = ::socket(address.ai_family, address.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, address.ai_protocol);
-        if (fd_ < 0) throw HttpError(std::string("cannot create a socket: ") + std::strerror(errno));
-        if (::connect(fd_, address.ai_addr, address.ai_addrlen) != 0) {
+        fd_.reset(::socket(address.ai_family, address.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, address.ai_protocol));
+        if (!fd_) throw HttpError(std::string("cannot create a socket: ") + std::strerror(errno));
+        if (::connect(fd_.get(), address.ai_addr, address.ai_addrlen) != 0) {
             if (errno != EINPROGRESS) fail_connect(errno);
             wait(POLLOUT);
             int error = 0;
             socklen_t length = sizeof error;
-            ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
+            ::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &error, &length);
             if (error != 0) fail_connect(error);
         }
     }
@@ -67,7 +65,7 @@ public:
         ctx_.reset(SSL_CTX_new(TLS_client_method()));
         if (!ctx_) throw HttpError("cannot set up TLS: " + openssl_error());
         ssl_.reset(SSL_new(ctx_.get()));
-        if (!ssl_ || SSL_set_fd(ssl_.get(), fd_) != 1) throw HttpError("cannot set up TLS: " + openssl_error());
+        if (!ssl_ || SSL_set_fd(ssl_.get(), fd_.get()) != 1) throw HttpError("cannot set up TLS: " + openssl_error());
         in6_addr ip{};
         const bool is_ip =
             ::inet_pton(AF_INET, url.host.c_str(), &ip) == 1 || ::inet_pton(AF_INET6, url.host.c_str(), &ip) == 1;
@@ -99,7 +97,7 @@ public:
                 n = SSL_write(ssl_.get(), data.data(), static_cast<int>(data.size()));
                 if (n <= 0 && retry(static_cast<int>(n))) continue;
             } else {
-                n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+                n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
                     wait(POLLOUT);
                     continue;
@@ -123,7 +121,7 @@ public:
                 if (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) return 0;
                 if (retry(static_cast<int>(n))) continue;
             } else {
-                n = ::recv(fd_, into, size, 0);
+                n = ::recv(fd_.get(), into, size, 0);
                 if (n >= 0) return static_cast<std::size_t>(n);
                 if (errno == EAGAIN || errno == EINTR) {
                     wait(POLLIN);
@@ -154,7 +152,7 @@ private:
         while (true) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - SteadyClock::now());
             if (left.count() <= 0) timed_out();
-            pollfd p{fd_, events, 0};
+            pollfd p{fd_.get(), events, 0};
             const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
             if (ready > 0) return;
             if (ready < 0 && errno != EINTR) throw HttpError(std::string("poll failed: ") + std::strerror(errno));
@@ -182,7 +180,7 @@ private:
     std::string where_;
     SteadyClock::time_point deadline_;
     std::chrono::milliseconds timeout_;
-    int fd_ = -1;
+    fs::UniqueFd fd_;
     std::unique_ptr<SSL_CTX, SslCtxFree> ctx_;
     std::unique_ptr<SSL, SslFree> ssl_;
 };

@@ -10,6 +10,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "common/fs/unique_fd.h"
 #include "ctl/commands.h"
 #include "ctl/config_files.h"
 #include "ctl/log_lines.h"
@@ -36,21 +37,13 @@ public:
 class File {
 public:
     File(const std::string& path, int fd) : path_(path), fd_(fd) {}
-    ~File() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    File(const File&) = delete;
-    File& operator=(const File&) = delete;
 
-    int fd() const { return fd_; }
-    void replace(int fd) {
-        ::close(fd_);
-        fd_ = fd;
-    }
+    int fd() const { return fd_.get(); }
+    void replace(int fd) { fd_.reset(fd); }
     // Reads up to `size` bytes at `offset`; 0 at the end of the file. Throws ReadError.
     std::size_t read_at(char* into, std::size_t size, off_t offset) const {
         for (;;) {
-            const auto n = ::pread(fd_, into, size, offset);
+            const auto n = ::pread(fd_.get(), into, size, offset);
             if (n >= 0) return static_cast<std::size_t>(n);
             if (errno != EINTR) throw ReadError(path_);
         }
@@ -58,7 +51,7 @@ public:
 
 private:
     std::string path_;
-    int fd_;
+    fs::UniqueFd fd_;
 };
 
 constexpr std::size_t chunk_size = 64 * 1024;
