@@ -23,10 +23,14 @@ HttpRequest read_upgrade_request(lws* wsi);  // a websocket upgrade: the path fr
 // now, body when the socket is writeable). Keep-alive connections reuse it per transaction.
 // A handler may keep the exchange and answer later with respond(); if the client goes away
 // first, the abandon callback tells it.
+//
+// respond() and peer_still_there() are virtual only so that unit tests can stand in for the
+// connection of a kept long-poll (tests/unit/chat_harness.h) and drive Engine.IO sessions without
+// a libwebsockets context; nothing in the daemon derives from this class.
 class HttpExchange {
 public:
     explicit HttpExchange(lws* wsi) : wsi_(wsi) {}
-    ~HttpExchange();
+    virtual ~HttpExchange();
     HttpExchange(const HttpExchange&) = delete;
     HttpExchange& operator=(const HttpExchange&) = delete;
 
@@ -37,11 +41,11 @@ public:
     int writeable();
 
     // For a handler that kept the exchange: answer now; `close` ends the connection afterwards.
-    void respond(const HttpResponse& response, bool close = false);
+    virtual void respond(const HttpResponse& response, bool close = false);
     void on_abandon(std::function<void()> callback) { abandon_ = std::move(callback); }
     // For a kept exchange: false when the client has hung up meanwhile (the exchange is then
     // closed and must not be used again).
-    bool peer_still_there();
+    virtual bool peer_still_there();
 
 private:
     int dispatch(const HttpRouter& router);
