@@ -1,6 +1,6 @@
 // The rules of the repository chat (RoomChat, namespace /<name>;
 // docs/protocol.md, "The chat namespaces"), driven through the real Engine.IO and Socket.IO
-// servers by polling clients // (chat_harness.h). Decision numbers are those of docs/decisions.md.
+// servers by polling clients (chat_harness.h). Decision numbers are those of docs/decisions.md.
 
 #include <catch2/catch.hpp>
 
