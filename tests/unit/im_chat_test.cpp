@@ -1,8 +1,8 @@
 // The rules of the On-Screen Chat (ImChat, namespace /<name>-im;
 // docs/protocol.md, "The chat namespaces"), driven through the real Engine.IO and Socket.IO
-// servers by polling clients (chat_harness.h). The database never answers, so reads come back empty at once (as during an
-// outage) and writes are read back from the worker's spool. Decision numbers are those of
-// docs/decisions.md.
+// servers by polling clients (chat_harness.h). The database never answers, so reads come back
+// empty at once (as during an outage) and writes are read back from the worker's spool.
+// Decision numbers are those of docs/decisions.md.
 
 #include <catch2/catch.hpp>
 
