@@ -5,7 +5,9 @@
 scenario=persist
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-clients=200; rate=10000; duration=10
+# ILCHAT_BENCH_PERSIST_RATE (messages/s) and ILCHAT_BENCH_PERSIST_SECONDS change the burst: the
+# store's own ceiling shows only when the generator offers more than it takes.
+clients=200; rate=${ILCHAT_BENCH_PERSIST_RATE:-10000}; duration=${ILCHAT_BENCH_PERSIST_SECONDS:-10}
 if [ "$quick" = 1 ]; then clients=50; rate=1000; duration=3; fi
 
 declare -A result
