@@ -6,13 +6,13 @@
 # step: deliveries per second, latency, and server CPU during the steady phase. The knee is the
 # last step that still delivered >= 90 % of the offered deliveries per second with nothing
 # missing and p99 below 100 ms; the figure is deliveries per second per server CPU-second there.
-# The steps go past 400 msg/s because the knee is what is measured: below it a server that is not
+# The steps go far past 400 msg/s because the knee is what is measured: below it a server that is not
 # busy writes each frame on its own (one write per delivery), and only a loaded loop finds several
 # frames queued per socket when it becomes writeable.
 scenario=fanout
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-members=${ILCHAT_BENCH_FANOUT_MEMBERS:-300}; rates=(10 25 50 100 200 400 800 1200 1600 2400); duration=8
+members=${ILCHAT_BENCH_FANOUT_MEMBERS:-300}; rates=(10 25 50 100 200 400 800 1600 3200 4800 6400); duration=8
 if [ "$quick" = 1 ]; then members=200; rates=(20 100); duration=3; fi
 
 declare -A result
