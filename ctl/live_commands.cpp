@@ -16,68 +16,17 @@ namespace ilchat::ctl {
 
 namespace {
 
-using Row = std::vector<std::string>;
-
-// Each column padded to its widest cell, two spaces apart; `empty` instead when there are no rows.
-// The last column is not padded: it may hold anything (a room's title).
-std::string table(const Row& header, const std::vector<Row>& rows, std::string_view empty) {
-    if (rows.empty()) return std::string(empty) + "\n";
-    std::vector<std::size_t> widths(header.size());
-    auto measure = [&widths](const Row& row) {
-        for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-    };
-    measure(header);
-    std::for_each(rows.begin(), rows.end(), measure);
-    std::string text;
-    auto print = [&](const Row& row) {
-        std::string line;
-        for (std::size_t i = 0; i + 1 < row.size(); ++i)
-            line += row[i] + std::string(widths[i] - row[i].size() + 2, ' ');
-        line += row.back();
-        text += line.substr(0, line.find_last_not_of(' ') + 1) + "\n";  // an empty last cell leaves no blanks
-    };
-    print(header);
-    std::for_each(rows.begin(), rows.end(), print);
-    return text;
-}
-
-// {"rooms": {"/<name>": {"<room>": {"title", "subscribers": [ids], "joined": [ids]}}}}
-std::string rooms_table(const rapidjson::Value& arguments) {
-    std::vector<Row> rows;
-    for (const auto& nsp : arguments["rooms"].GetObject())
-        for (const auto& room : nsp.value.GetObject())
-            rows.push_back({nsp.name.GetString(), room.name.GetString(),
-                            std::to_string(room.value["subscribers"].Size()),
-                            std::to_string(room.value["joined"].Size()), room.value["title"].GetString()});
-    return table({"NAMESPACE", "ROOM", "ALLOWED", "JOINED", "TITLE"}, rows, "no rooms");
-}
-
-// {"connections": [{"namespace", "socket", "user": id or null}]}
-std::string connections_table(const rapidjson::Value& arguments) {
-    std::vector<Row> rows;
-    for (const auto& c : arguments["connections"].GetArray())
-        rows.push_back({c["namespace"].GetString(), c["socket"].GetString(),
-                        c["user"].IsNull() ? "-" : text::to_json(c["user"])});
-    return table({"NAMESPACE", "SOCKET", "USER"}, rows, "no connections");
-}
-
-// What ilchatctl adds to some of the daemon's commands; admin::commands() names, explains and
-// times them all.
+// What ilchatctl adds to some of the daemon's commands (admin::commands() names, explains and
+// times them all): a boolean of the reply's arguments that is false when the daemon reports a
+// problem without failing the command, and what that problem is: exit 1, as check-db does.
 struct Presentation {
     std::string_view name;
-    // The text to print, made from the reply's arguments, where the daemon's own text is JSON
-    // (rooms) or nothing at all (no connections).
-    std::string (*text)(const rapidjson::Value& arguments) = nullptr;
-    // A boolean of the reply's arguments that is false when the daemon reports a problem without
-    // failing the command, and what that problem is: exit 1, as check-db does.
     const char* all_well = nullptr;
     std::string_view problem = {};
 };
 
 constexpr Presentation presentations[] = {
-    {"rooms", rooms_table},
-    {"connections", connections_table},
-    {"db-status", nullptr, "all_up", "a database is away (its writes wait in the queue and the spool until it answers)"},
+    {"db-status", "all_up", "a database is away (its writes wait in the queue and the spool until it answers)"},
 };
 
 const Presentation& presentation_of(std::string_view name) {
@@ -129,7 +78,7 @@ std::string json_of(const AdminAnswer& answer) {
 int report(const admin::Command& command, const LiveOptions& options, const AdminAnswer& answer) {
     const Presentation& shown = presentation_of(command.name);
     if (options.json) std::cout << json_of(answer) << '\n';
-    std::string text = answer.result == admin::ok && shown.text ? shown.text(answer.arguments) : answer.text;
+    std::string text = answer.text;
     if (text.empty() || text.back() != '\n') text += '\n';
     if (answer.result != admin::ok) {
         std::cerr << "ilchatctl " << command.name << ": " << text;

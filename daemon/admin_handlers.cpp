@@ -5,6 +5,7 @@
 
 #include "common/config/config_set.h"
 #include "common/log/logging.h"
+#include "common/text/table.h"
 #include "common/version.h"
 #include "daemon/chat/logged_in.h"
 #include "daemon/chat/room_messages.h"
@@ -156,14 +157,20 @@ void rooms(Daemon& daemon, const admin::Request& request, Done done) {
     daemon.on_network(
         [&daemon, nsp = request.string_argument("namespace")] {
             std::string json = "{";
+            std::vector<text::TableRow> rows;
             for (const auto& c : daemon.clients().clients()) {
                 const auto& name = c.config.name;
                 if (!nsp.empty() && nsp != name && nsp != "/" + name) continue;
                 json += (json.size() > 1 ? "," : "") + json_string("/" + name) + ":" + c.rooms->rooms_json();
+                c.rooms->for_each_room([&](const std::string& room, const std::string& title, std::size_t allowed,
+                                           std::size_t joined) {
+                    rows.push_back({"/" + name, room, std::to_string(allowed), std::to_string(joined), title});
+                });
             }
             json += "}";
             if (json == "{}" && !nsp.empty()) return Reply{admin::failed, "unknown namespace \"" + nsp + "\"", "{}"};
-            return Reply{admin::ok, json, "{\"rooms\":" + json + "}"};
+            return Reply{admin::ok, text::aligned_table({"NAMESPACE", "ROOM", "ALLOWED", "JOINED", "TITLE"}, rows, "no rooms"),
+                         "{\"rooms\":" + json + "}"};
         },
         std::move(done));
 }
@@ -171,19 +178,21 @@ void rooms(Daemon& daemon, const admin::Request& request, Done done) {
 void connections(Daemon& daemon, const admin::Request& request, Done done) {
     daemon.on_network(
         [&daemon, nsp = request.string_argument("namespace")] {
-            std::string text, json = "[";
+            std::string json = "[";
+            std::vector<text::TableRow> rows;
             daemon.socketio().for_each_namespace([&](const net::sio::Namespace& n) {
                 if (!nsp.empty() && nsp != n.name() && "/" + nsp != n.name()) return;
                 n.for_each_socket([&](const net::sio::Socket& socket) {
                     const auto* user = chat::logged_in(socket);
                     const std::string user_json = user ? std::to_string(user->user_id) : "null";
-                    text += n.name() + "  " + socket.id() + "  user " + user_json + "\n";
+                    rows.push_back({n.name(), socket.id(), user ? user_json : "-"});
                     json += (json.size() > 1 ? "," : "") + json_object({{"namespace", json_string(n.name())},
                                                                         {"socket", json_string(socket.id())},
                                                                         {"user", user_json}});
                 });
             });
-            return Reply{admin::ok, text, "{\"connections\":" + json + "]}"};
+            return Reply{admin::ok, text::aligned_table({"NAMESPACE", "SOCKET", "USER"}, rows, "no connections"),
+                         "{\"connections\":" + json + "]}"};
         },
         std::move(done));
 }

@@ -70,6 +70,11 @@ public:
     void set_schema(store::RoomSchema schema) { schema_ = schema; }
     // {"<room>": {"title": ..., "subscribers": [ids], "joined": [ids]}, ...} for the admin socket.
     std::string rooms_json() const;
+    // For the admin socket's table: each room's key, title, users allowed and users joined.
+    template <class Visit>
+    void for_each_room(Visit&& visit) const {
+        for (const auto& [key, room] : rooms_) visit(key, room.title, room.subscribers.size(), room.joined.size());
+    }
 
 private:
     struct Subscriber {
