@@ -8,7 +8,7 @@ LoopTimer::~LoopTimer() { cancel(); }
 
 void LoopTimer::start(std::chrono::milliseconds after) {
     cancel();
-    entry_ = queue_.add(TimerQueue::Clock::now() + after, this);
+    entry_ = queue_.add(after, this);
 }
 
 void LoopTimer::cancel() {

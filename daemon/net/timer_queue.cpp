@@ -35,17 +35,17 @@ namespace {
 constexpr std::chrono::seconds coalesce_beyond{1};
 constexpr std::chrono::milliseconds coalescing{100};
 
-TimerQueue::Clock::time_point coalesced(TimerQueue::Clock::time_point due) {
-    if (due - TimerQueue::Clock::now() < coalesce_beyond) return due;
+TimerQueue::Clock::time_point due_after(std::chrono::milliseconds after) {
+    const auto due = TimerQueue::Clock::now() + after;
+    if (after < coalesce_beyond) return due;
     const auto step = std::chrono::duration_cast<TimerQueue::Clock::duration>(coalescing);
-    const auto since_epoch = due.time_since_epoch();
-    return TimerQueue::Clock::time_point((since_epoch + step - TimerQueue::Clock::duration(1)) / step * step);
+    return TimerQueue::Clock::time_point((due.time_since_epoch() + step - TimerQueue::Clock::duration(1)) / step * step);
 }
 
 }  // namespace
 
-TimerQueue::Entry TimerQueue::add(Clock::time_point due, LoopTimer* timer) {
-    auto entry = timers_.emplace(coalesced(due), timer);
+TimerQueue::Entry TimerQueue::add(std::chrono::milliseconds after, LoopTimer* timer) {
+    auto entry = timers_.emplace(due_after(after), timer);
     arm();
     return entry;
 }

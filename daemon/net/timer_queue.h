@@ -24,8 +24,9 @@ public:
     TimerQueue(const TimerQueue&) = delete;
     TimerQueue& operator=(const TimerQueue&) = delete;
 
-    // A timer due a second or more from now fires up to 100 ms late (see timer_queue.cpp).
-    Entry add(Clock::time_point due, LoopTimer* timer);
+    // Due `after` from now; a timer a second or more away fires up to 100 ms late (see
+    // timer_queue.cpp).
+    Entry add(std::chrono::milliseconds after, LoopTimer* timer);
     void remove(Entry entry);
 
 private:
