@@ -180,21 +180,23 @@ void Namespace::deliver(const SharedFrame& frame, const std::vector<Socket*>& so
     }
 }
 
-void Namespace::emit_to_room(const std::string& room, std::string_view event, std::string_view args_json,
-                             const Socket* except) {
+void Namespace::deliver_to_room(const std::string& room, const SharedFrame& frame, const Socket* except) {
     auto found = rooms_.find(room);
     if (found == rooms_.end()) return;
     // Sending may close a slow session, which removes sockets from this very room.
-    deliver(event_frame(event, args_json), {found->second.begin(), found->second.end()}, except);
+    deliver(frame, {found->second.begin(), found->second.end()}, except);
+}
+
+void Namespace::emit_to_room(const std::string& room, std::string_view event, std::string_view args_json,
+                             const Socket* except) {
+    deliver_to_room(room, event_frame(event, args_json), except);
 }
 
 void Namespace::emit_latest_to_room(const std::string& room, std::string_view event, std::string_view args_json) {
-    auto found = rooms_.find(room);
-    if (found == rooms_.end()) return;
     std::string key = name_;
     ((key += '\0') += room) += '\0';
     key += event;
-    deliver(event_frame(event, args_json, std::move(key)), {found->second.begin(), found->second.end()});
+    deliver_to_room(room, event_frame(event, args_json, std::move(key)));
 }
 
 void Namespace::emit_to(const std::vector<Socket*>& sockets, std::string_view event, std::string_view args_json) {

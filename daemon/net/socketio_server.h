@@ -118,6 +118,7 @@ private:
     friend class Socket;
     friend class Server;
     SharedFrame event_frame(std::string_view event, std::string_view args_json, std::string supersedes = {}) const;
+    void deliver_to_room(const std::string& room, const SharedFrame& frame, const Socket* except = nullptr);
     // Sends one frame to each socket, counting the deliveries.
     void deliver(const SharedFrame& frame, const std::vector<Socket*>& sockets, const Socket* except = nullptr);
 
