@@ -42,11 +42,14 @@ void ClientSet::add(const config::ClientConfig& config, store::PreloadedClient p
     }
     options.connected_at_start = preload.connected;
     c.worker = std::make_unique<store::DatabaseWorker>(name, store::endpoint_of(config), std::move(options));
+    c.log = std::make_unique<ChangeLog>([this, name](const Change& change, const rapidjson::Value& payload, bool own) {
+        return apply(name, change, payload, own);
+    });
     c.rooms = std::make_unique<RoomChat>(name, socketio_.add_namespace("/" + name), *c.worker, preload.schema,
-                                         options_.rooms, network_.timers());
+                                         options_.rooms, network_.timers(), *c.log);
     c.im = std::make_unique<ImChat>(name, socketio_.add_namespace("/" + name + "-im"), *c.worker, network_.mailbox(),
-                                    options_.im, network_.timers());
-    backend_.add_client({config, c.rooms.get(), c.im.get()});
+                                    options_.im, network_.timers(), *c.log);
+    backend_.add_client({config, c.rooms.get(), c.im.get(), c.log.get()});
     // Series that alerts compare with increase() exist from the start, at 0.
     metrics_.db_errors(name);
     metrics_.db_reconnects(name);
@@ -76,6 +79,24 @@ void ClientSet::take_preload(Client& c, store::PreloadedClient preload) {
             spdlog::warn("PreloadConversations for {}: skipped conversation {} with malformed participants", name, row.id);
     spdlog::info("SetupNamespace IM: {}-im! {} conversations", name, c.im->conversation_count());
     c.im->start_preference_refresh();
+}
+
+std::optional<net::HttpResponse> ClientSet::apply(const std::string& name, const Change& change,
+                                                  const rapidjson::Value& payload, bool own) {
+    // A change may still arrive for a client a reload or the stop has just removed.
+    Client* client = find(name);
+    if (!client || !client->rooms || !client->im) return net::HttpResponse::json_error(503, "Namespace not ready");
+    switch (change.chat) {
+        case Change::Chat::rooms:
+            client->rooms->apply(change, payload, own);
+            return std::nullopt;
+        case Change::Chat::im:
+            client->im->apply(change, payload, own);
+            return std::nullopt;
+        case Change::Chat::backend:
+            return backend_.apply(name, change, payload);
+    }
+    return std::nullopt;
 }
 
 ClientSet::Client* ClientSet::find(const std::string& name) {

@@ -9,6 +9,7 @@
 
 #include "common/config/client_config.h"
 #include "daemon/chat/backend_api.h"
+#include "daemon/chat/change_log.h"
 #include "daemon/chat/im_chat.h"
 #include "daemon/chat/room_chat.h"
 #include "daemon/net/network_loop.h"
@@ -26,6 +27,7 @@ public:
     struct Client {
         config::ClientConfig config;  // as in effect
         std::unique_ptr<store::DatabaseWorker> worker;
+        std::unique_ptr<ChangeLog> log;  // before the chats, which append to it
         std::unique_ptr<RoomChat> rooms;
         std::unique_ptr<ImChat> im;
     };
@@ -68,6 +70,8 @@ public:
 
 private:
     void take_preload(Client& client, store::PreloadedClient preload);
+    std::optional<net::HttpResponse> apply(const std::string& client, const Change& change,
+                                           const rapidjson::Value& payload, bool own);
 
     net::NetworkLoop& network_;
     net::sio::Server& socketio_;

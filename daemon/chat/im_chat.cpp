@@ -117,32 +117,65 @@ bool ImChat::Conversation::has(std::int64_t user) const {
 }
 
 ImChat::ImChat(std::string client_name, net::sio::Namespace& nsp, store::DatabaseWorker& database, Mailbox& network,
-               ImChatOptions options, net::TimerQueue& timers)
+               ImChatOptions options, net::TimerQueue& timers, ChangeLog& log)
     : client_name_(std::move(client_name)),
       nsp_(nsp),
       database_(database),
       network_(network),
       options_(options),
+      log_(log),
       preference_timer_(timers, [this] {
           // A failed read keeps the preferences as they are; everyone refused would be wrong.
           query<std::unordered_set<std::int64_t>>(
-              store::accepting_users, [this](auto accepting) { apply_preferences(accepting); }, true);
+              store::accepting_users, [this](auto accepting) { publish_preferences("preferences", {}, accepting); },
+              true);
           schedule_preference_refresh();
       }),
       preference_lookup_(timers, [this] { read_new_preferences(); }) {
     nsp_.on_connect([](Socket& socket) { spdlog::debug("New IM Connection with SocketId: {}", socket.id()); });
-    nsp_.on("login", [this](Socket& s, const Event& e) { on_login(s, e); });
-    nsp_.on("conversations", [this](Socket& s, const Event&) { on_conversations(s); });
-    nsp_.on("conversation", [this](Socket& s, const Event& e) { on_conversation(s, e); });
-    nsp_.on("addUser", [this](Socket& s, const Event& e) { on_add_user(s, e); });
-    nsp_.on("removeUser", [this](Socket& s, const Event& e) { on_remove_user(s, e); });
-    nsp_.on("message", [this](Socket& s, const Event& e) { on_message(s, e); });
-    nsp_.on("history", [this](Socket& s, const Event& e) { on_history(s, e); });
-    nsp_.on("activity", [this](Socket& s, const Event& e) { on_activity(s, e); });
-    nsp_.on("closeConversation", [this](Socket& s, const Event& e) { on_close_conversation(s, e); });
-    nsp_.on("userStartedTyping", [this](Socket& s, const Event& e) { on_typing(s, e, true); });
-    nsp_.on("userStoppedTyping", [this](Socket& s, const Event& e) { on_typing(s, e, false); });
-    nsp_.on_disconnect([this](Socket& s, std::string_view) { on_disconnect(s); });
+    for (const auto& [name, entry] : events()) nsp_.on(std::string(name), [this](Socket& s, const Event& e) { submit(s, e); });
+    nsp_.on_disconnect([this](Socket& s, std::string_view) {
+        log_.append(Change(Change::Chat::im, "disconnect", now_ms()).acting(s.id(), logged_in_user(&s).value_or(0)));
+    });
+}
+
+const std::unordered_map<std::string_view, ImChat::EventEntry>& ImChat::events() {
+    static const std::unordered_map<std::string_view, EventEntry> table{
+        {"login", {[](ImChat& c, const Applying& a, const Event& e) { c.on_login(a, e); }, false}},
+        {"conversations", {[](ImChat& c, const Applying& a, const Event&) { c.on_conversations(a); }, false}},
+        {"conversation", {[](ImChat& c, const Applying& a, const Event& e) { c.on_conversation(a, e); }, true}},
+        {"addUser", {[](ImChat& c, const Applying& a, const Event& e) { c.on_add_user(a, e); }, true}},
+        {"removeUser", {[](ImChat& c, const Applying& a, const Event& e) { c.on_remove_user(a, e); }, false}},
+        {"message", {[](ImChat& c, const Applying& a, const Event& e) { c.on_message(a, e); }, true}},
+        {"history", {[](ImChat& c, const Applying& a, const Event& e) { c.on_history(a, e); }, false}},
+        {"activity", {[](ImChat& c, const Applying& a, const Event& e) { c.on_activity(a, e); }, false}},
+        {"closeConversation", {[](ImChat& c, const Applying& a, const Event& e) { c.on_close_conversation(a, e); }, false}},
+        {"userStartedTyping", {[](ImChat& c, const Applying& a, const Event& e) { c.on_typing(a, e, true); }, false}},
+        {"userStoppedTyping", {[](ImChat& c, const Applying& a, const Event& e) { c.on_typing(a, e, false); }, false}},
+    };
+    return table;
+}
+
+void ImChat::submit(Socket& socket, const Event& event) {
+    const bool takes_id = events().at(event.name).takes_id;
+    log_.append(Change(Change::Chat::im, std::string(event.name), now_ms())
+                    .acting(socket.id())
+                    .carrying({}, takes_id ? net::uuid_v4() : ""),
+                &event.payload);
+}
+
+void ImChat::apply(const Change& change, const rapidjson::Value& payload, bool own) {
+    const Applying a{change, change.socket.empty() ? nullptr : nsp_.find(change.socket), own};
+    const Event event{change.kind, payload, {}, std::nullopt};
+    if (a.change.kind == "disconnect") on_disconnect(a);
+    else if (a.change.kind == "emit") on_emit(a, event);
+    else if (a.change.kind == "preferences" || a.change.kind == "preferences_of") on_preferences(a, event);
+    else if (a.change.kind == "forget") {
+        if (event.arg_count() > 0 && event.arg(0).IsArray())
+            for (const auto& id : event.arg(0).GetArray())
+                if (id.IsString()) conversations_.erase(std::string(id.GetString(), id.GetStringLength()));
+    } else if (auto entry = events().find(a.change.kind); entry != events().end()) entry->second.handler(*this, a, event);
+    else spdlog::warn("Cluster: On-Screen Chat change \"{}\" unknown to this version, skipped", a.change.kind);
 }
 
 ImChat::~ImChat() {
@@ -171,13 +204,13 @@ void ImChat::query(std::function<Result(db::Connection&)> run, std::function<voi
 // ---------------------------------------------------------------------------------------------
 // State
 
-ImChat::Participant& ImChat::participant(std::int64_t id, std::string_view name) {
+ImChat::Participant& ImChat::participant(std::int64_t id, std::string_view name, bool own) {
     auto [it, created] = participants_.try_emplace(id);
     Participant& p = it->second;
     if (created) {
         p.id = id;
         p.accepts_messages = !accepting_ || accepting_->count(id);
-        if (accepting_) {
+        if (accepting_ && own) {
             unread_preferences_.push_back(id);
             if (!preference_lookup_.running()) preference_lookup_.start(std::chrono::milliseconds(0));
         }
@@ -193,14 +226,15 @@ ImChat::Conversation* ImChat::find_conversation(const rapidjson::Value& id) {
     return found == conversations_.end() ? nullptr : &found->second;
 }
 
-ImChat::Conversation& ImChat::create_conversation(std::vector<std::int64_t> participants, bool is_group) {
+ImChat::Conversation& ImChat::create_conversation(const Applying& a, std::vector<std::int64_t> participants,
+                                                   bool is_group) {
     Conversation c;
-    c.id = net::uuid_v4();
+    c.id = a.change.id;
     c.participants = std::move(participants);
     c.is_group = is_group;
     auto& created = conversations_.emplace(c.id, std::move(c)).first->second;
     // docs/decisions.md D16: one INSERT with the whole participant list.
-    write(store::ConversationWrite{true, stored(created)});
+    write(a, store::ConversationWrite{true, stored(created)});
     return created;
 }
 
@@ -218,7 +252,7 @@ bool ImChat::add_stored_conversation(const store::StoredConversation& row) {
         std::string_view name = entry.HasMember("name") && entry["name"].IsString()
                                     ? std::string_view(entry["name"].GetString(), entry["name"].GetStringLength())
                                     : std::string_view{};
-        participant(*id, name);
+        participant(*id, name, false);
         c.participants.push_back(*id);
     }
     conversations_.insert_or_assign(c.id, std::move(c));
@@ -226,7 +260,9 @@ bool ImChat::add_stored_conversation(const store::StoredConversation& row) {
 }
 
 void ImChat::forget_conversations(const std::vector<std::string>& ids) {
-    for (const auto& id : ids) conversations_.erase(id);
+    std::string list;
+    for (const auto& id : ids) list += (list.empty() ? "" : ",") + text::json_string(id);
+    log_.append(Change(Change::Chat::im, "forget", now_ms()).carrying(net::sio::event_payload("forget", "[" + list + "]")));
 }
 
 store::StoredConversation ImChat::stored(const Conversation& c) const {
@@ -273,48 +309,75 @@ void ImChat::emit_to_participant(const Participant& p, std::string_view event, c
     nsp_.emit_to(sockets, event, json);
 }
 
-ImChat::Participant* ImChat::actor(Socket& socket, std::optional<std::int64_t> claimed_user, std::string_view event) {
-    const LoggedIn* user = logged_in(socket);
+void ImChat::answer(std::int64_t user, std::string_view event, const std::string& json) {
+    auto p = participants_.find(user);
+    if (p == participants_.end()) return;
+    if (!log_.clustered()) {
+        emit_to_participant(p->second, event, json);
+        return;
+    }
+    log_.append(Change(Change::Chat::im, "emit", now_ms())
+                    .acting({}, user)
+                    .carrying(net::sio::event_payload("emit", text::json_string(event) + "," + json)));
+}
+
+void ImChat::on_emit(const Applying& a, const Event& event) {
+    // Made by answer(): the event name, then its argument.
+    if (event.arg_count() < 2 || !event.arg(0).IsString()) return;
+    if (auto p = participants_.find(a.change.user); p != participants_.end())
+        emit_to_participant(p->second, std::string_view(event.arg(0).GetString(), event.arg(0).GetStringLength()),
+                            text::to_json(event.arg(1)));
+}
+
+ImChat::Participant* ImChat::actor(const Applying& a, std::optional<std::int64_t> claimed_user, std::string_view event) {
+    const auto user = remote_sockets_.user_of(a.change, logged_in_user(a.socket));
     auto count = [&](std::string_view reason) {
-        if (options_.metrics) options_.metrics->ignored_events("/" + client_name_ + "-im", reason).Increment();
+        if (options_.metrics && a.own) options_.metrics->ignored_events("/" + client_name_ + "-im", reason).Increment();
     };
     if (!user) {
         spdlog::warn("IM {} ignored in namespace {}-im: socket not logged in", event, client_name_);
         count("not_logged_in");
         return nullptr;
     }
-    if (claimed_user && *claimed_user != user->user_id) {
+    if (claimed_user && *claimed_user != *user) {
         // docs/decisions.md D5: a socket acts only as the participant it logged in as.
         spdlog::warn("IM {} ignored in namespace {}-im: socket of user {} claims to be user {}", event, client_name_,
-                     user->user_id, *claimed_user);
+                     *user, *claimed_user);
         count("spoofed_user");
         return nullptr;
     }
-    auto found = participants_.find(user->user_id);
+    auto found = participants_.find(*user);
     return found == participants_.end() ? nullptr : &found->second;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Events
 
-void ImChat::on_login(Socket& socket, const Event& event) {
+void ImChat::on_login(const Applying& a, const Event& event) {
     auto id = int_arg(event, 0);
     if (!id || *id <= 0) {
         spdlog::warn("IM login ignored in namespace {}-im: no user id", client_name_);
         return;
     }
-    Participant& p = participant(*id, {});
+    Participant& p = participant(*id, {}, a.own);
     if (auto name = string_arg(event, 1)) p.name = *name;
-    if (std::find(p.sockets.begin(), p.sockets.end(), socket.id()) == p.sockets.end()) p.sockets.push_back(socket.id());
+    if (std::find(p.sockets.begin(), p.sockets.end(), a.change.socket) == p.sockets.end())
+        p.sockets.push_back(a.change.socket);
     p.online = true;
-    socket.attachment = std::make_unique<LoggedIn>(p.id);
-    socket.emit("login", participant_json(p.id, p.name));
     spdlog::info("Participant {} connected for namespace {}-im", p.name, client_name_);
-    on_conversations(socket);
+    if (!a.socket) {
+        remote_sockets_.logged_in(a.change, p.id);
+        return;
+    }
+    a.socket->attachment = std::make_unique<LoggedIn>(p.id);
+    a.socket->emit("login", participant_json(p.id, p.name));
+    on_conversations(a);
 }
 
-void ImChat::on_conversations(Socket& socket) {
-    Participant* p = actor(socket, std::nullopt, "conversations");
+void ImChat::on_conversations(const Applying& a) {
+    // A read: the node of the asking socket answers.
+    if (!a.own) return;
+    Participant* p = actor(a, std::nullopt, "conversations");
     if (!p) return;
     struct State {
         std::string id;
@@ -337,21 +400,19 @@ void ImChat::on_conversations(Socket& socket) {
             return states;
         },
         [this, user](std::vector<State> states) {
-            auto p = participants_.find(user);
-            if (p == participants_.end()) return;
             for (auto& state : states) {
                 auto c = conversations_.find(state.id);
                 if (c == conversations_.end()) continue;
                 c->second.latest_message = std::move(state.latest);
                 // Closed conversations come back only when a 1:1 has unread messages.
                 if (!state.closed || (state.unread > 0 && !c->second.is_group))
-                    emit_to_participant(p->second, "conversation", conversation_json(c->second, state.unread));
+                    answer(user, "conversation", conversation_json(c->second, state.unread));
             }
         });
 }
 
-void ImChat::on_conversation(Socket& socket, const Event& event) {
-    Participant* requester = actor(socket, std::nullopt, "conversation");
+void ImChat::on_conversation(const Applying& a, const Event& event) {
+    Participant* requester = actor(a, std::nullopt, "conversation");
     if (!requester || event.arg_count() < 1 || !event.arg(0).IsArray()) return;
     // The whole request is checked before anyone is created: a refused request changes nothing.
     std::vector<std::pair<std::int64_t, std::string_view>> requested;
@@ -374,7 +435,7 @@ void ImChat::on_conversation(Socket& socket, const Event& event) {
         return;
     }
     std::vector<std::int64_t> ids;
-    for (const auto& [id, name] : requested) ids.push_back(participant(id, name).id);
+    for (const auto& [id, name] : requested) ids.push_back(participant(id, name, a.own).id);
     // docs/decisions.md D6: the conversation with exactly these participants.
     std::vector<std::int64_t> wanted = ids;
     std::sort(wanted.begin(), wanted.end());
@@ -387,22 +448,22 @@ void ImChat::on_conversation(Socket& socket, const Event& event) {
             break;
         }
     }
-    Conversation& c = match ? *match : create_conversation(ids, ids.size() > 2);
+    Conversation& c = match ? *match : create_conversation(a, ids, ids.size() > 2);
+    if (!a.own) return;
     const std::string id = c.id;
     const std::int64_t user = requester->id;
     query<std::optional<store::StoredMessage>>(
         [id](db::Connection& db) { return store::latest_message(db, id); },
         [this, id, user](std::optional<store::StoredMessage> latest) {
             auto c = conversations_.find(id);
-            auto p = participants_.find(user);
-            if (c == conversations_.end() || p == participants_.end()) return;
+            if (c == conversations_.end()) return;
             if (latest) c->second.latest_message = std::move(latest);
-            emit_to_participant(p->second, "conversation-init", conversation_json(c->second));
+            answer(user, "conversation-init", conversation_json(c->second));
         });
 }
 
-void ImChat::on_add_user(Socket& socket, const Event& event) {
-    Participant* requester = actor(socket, std::nullopt, "addUser");
+void ImChat::on_add_user(const Applying& a, const Event& event) {
+    Participant* requester = actor(a, std::nullopt, "addUser");
     auto user_id = int_arg(event, 1);
     auto name = string_arg(event, 2);
     Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
@@ -411,31 +472,31 @@ void ImChat::on_add_user(Socket& socket, const Event& event) {
         spdlog::info("IM addUser: user {} is already in conversation {}", *user_id, c->id);
         return;
     }
-    Participant& added = participant(*user_id, *name);
+    Participant& added = participant(*user_id, *name, a.own);
     Conversation* target = c;
     if (!c->is_group) {
         // A 1:1 conversation stays as it is; the group is a new conversation.
         std::vector<std::int64_t> members = c->participants;
         members.push_back(added.id);
-        target = &create_conversation(members, true);
+        target = &create_conversation(a, members, true);
     } else {
         target->participants.push_back(added.id);
-        write(store::ConversationWrite{false, stored(*target)});
+        write(a, store::ConversationWrite{false, stored(*target)});
     }
-    write(store::ActivityWrite{target->id, target->participants, 0});
+    write(a, store::ActivityWrite{target->id, target->participants, 0});
     const std::string json = conversation_json(*target);
     emit_to_participant(*requester, "conversation", json);
-    socket.emit("addUser", json);
+    if (a.socket) a.socket->emit("addUser", json);
 }
 
-void ImChat::on_remove_user(Socket& socket, const Event& event) {
-    Participant* requester = actor(socket, std::nullopt, "removeUser");
+void ImChat::on_remove_user(const Applying& a, const Event& event) {
+    Participant* requester = actor(a, std::nullopt, "removeUser");
     auto user_id = int_arg(event, 1);
     Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
     // docs/decisions.md D17: only a participant may remove someone.
     if (!requester || !user_id || !c || !c->has(requester->id) || !c->has(*user_id)) return;
     c->participants.erase(std::remove(c->participants.begin(), c->participants.end(), *user_id), c->participants.end());
-    write(store::ConversationWrite{false, stored(*c)});
+    write(a, store::ConversationWrite{false, stored(*c)});
     const std::string json = conversation_json(*c);
     emit_to_participant(*requester, "removeUser", json);
     for (auto member : c->participants) {
@@ -444,15 +505,15 @@ void ImChat::on_remove_user(Socket& socket, const Event& event) {
     }
 }
 
-void ImChat::on_message(Socket& socket, const Event& event) {
+void ImChat::on_message(const Applying& a, const Event& event) {
     auto user_id = int_arg(event, 1);
-    Participant* sender = user_id ? actor(socket, user_id, "message") : nullptr;
+    Participant* sender = user_id ? actor(a, user_id, "message") : nullptr;
     Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
     if (!sender || !c || !c->has(sender->id) || event.arg_count() < 3 || event.arg(2).IsNull()) return;
     std::string text = event.arg(2).IsString() ? std::string(event.arg(2).GetString(), event.arg(2).GetStringLength())
                                                : text::to_json(event.arg(2));
     if (options_.html_escape) text = html_escape(text);
-    store::StoredMessage message{net::uuid_v4(), c->id, sender->id, std::move(text), now_ms()};
+    store::StoredMessage message{a.change.id, c->id, sender->id, std::move(text), a.change.ts};
     if (!sender->accepts_messages) {
         emit_to_participant(*sender, "senderSuppressesMessages", message_object(message));
         return;
@@ -462,8 +523,8 @@ void ImChat::on_message(Socket& socket, const Event& event) {
         if (!participants_.at(member).accepts_messages) ignored.push_back(member);
     // The Node server stores a message of a group, or when a participant accepts messages; the
     // sender, who got this far, is one of them.
-    write(store::ImMessageWrite{message});
-    if (options_.metrics) options_.metrics->chat_messages("osc").Increment();
+    write(a, store::ImMessageWrite{message});
+    if (options_.metrics && a.own) options_.metrics->chat_messages("osc").Increment();
     c->latest_message = message;  // docs/decisions.md D7
     const std::string conversation = conversation_json(*c);
     const std::string object = message_object(message);
@@ -476,8 +537,10 @@ void ImChat::on_message(Socket& socket, const Event& event) {
     if (!ignored.empty()) emit_to_participant(*sender, "participantsSuppressedMessages", message_object(message, ignored));
 }
 
-void ImChat::on_history(Socket& socket, const Event& event) {
-    Participant* requester = actor(socket, std::nullopt, "history");
+void ImChat::on_history(const Applying& a, const Event& event) {
+    // A read: the node of the asking socket answers.
+    if (!a.own) return;
+    Participant* requester = actor(a, std::nullopt, "history");
     Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
     if (!requester || !c || !c->has(requester->id)) return;
     const auto oldest = int_arg(event, 1);
@@ -488,8 +551,7 @@ void ImChat::on_history(Socket& socket, const Event& event) {
         [id, oldest](db::Connection& db) { return store::message_history(db, id, oldest); },
         [this, id, user, oldest, reverse](std::vector<store::StoredMessage> messages) {
             auto c = conversations_.find(id);
-            auto p = participants_.find(user);
-            if (c == conversations_.end() || p == participants_.end()) return;
+            if (c == conversations_.end()) return;
             // The oldest message returned (the client pages on from it), or what was asked for.
             std::optional<std::int64_t> smallest = oldest;
             if (!messages.empty())
@@ -506,30 +568,30 @@ void ImChat::on_history(Socket& socket, const Event& event) {
             w.EndArray();
             json += std::string(",\"messages\":") + buffer.GetString() + ",\"reverseSorting\":" + (reverse ? "true" : "false") +
                     ",\"oldestMessageTimestamp\":" + (smallest ? std::to_string(*smallest) : "null") + "}";
-            emit_to_participant(p->second, "history", json);
+            answer(user, "history", json);
         });
 }
 
-void ImChat::on_activity(Socket& socket, const Event& event) {
+void ImChat::on_activity(const Applying& a, const Event& event) {
     auto user_id = int_arg(event, 1);
-    Participant* p = user_id ? actor(socket, user_id, "activity") : nullptr;
+    Participant* p = user_id ? actor(a, user_id, "activity") : nullptr;
     Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
     auto timestamp = int_arg(event, 2);
     if (!p || !c || !c->has(p->id) || !timestamp) return;
-    write(store::ActivityWrite{c->id, {p->id}, *timestamp});
+    write(a, store::ActivityWrite{c->id, {p->id}, *timestamp});
 }
 
-void ImChat::on_close_conversation(Socket& socket, const Event& event) {
+void ImChat::on_close_conversation(const Applying& a, const Event& event) {
     auto user_id = int_arg(event, 1);
-    Participant* p = user_id ? actor(socket, user_id, "closeConversation") : nullptr;
+    Participant* p = user_id ? actor(a, user_id, "closeConversation") : nullptr;
     Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
     if (!p || !c || !c->has(p->id)) return;
-    write(store::CloseWrite{c->id, p->id, now_ms()});
+    write(a, store::CloseWrite{c->id, p->id, a.change.ts});
 }
 
-void ImChat::on_typing(Socket& socket, const Event& event, bool started) {
+void ImChat::on_typing(const Applying& a, const Event& event, bool started) {
     auto user_id = int_arg(event, 1);
-    Participant* p = user_id ? actor(socket, user_id, started ? "userStartedTyping" : "userStoppedTyping") : nullptr;
+    Participant* p = user_id ? actor(a, user_id, started ? "userStartedTyping" : "userStoppedTyping") : nullptr;
     Conversation* c = event.arg_count() > 0 ? find_conversation(event.arg(0)) : nullptr;
     if (!p || !c || !c->has(p->id)) return;
     const std::string json = "{\"conversation\":" + conversation_json(*c) + ",\"participant\":" +
@@ -538,13 +600,13 @@ void ImChat::on_typing(Socket& socket, const Event& event, bool started) {
         if (member != p->id) emit_to_participant(participants_.at(member), started ? "userStartedTyping" : "userStoppedTyping", json);
 }
 
-void ImChat::on_disconnect(Socket& socket) {
-    const LoggedIn* user = logged_in(socket);
+void ImChat::on_disconnect(const Applying& a) {
+    const auto user = remote_sockets_.closed(a.change);
     if (!user) return;
-    auto found = participants_.find(user->user_id);
+    auto found = participants_.find(*user);
     if (found == participants_.end()) return;
     auto& sockets = found->second.sockets;
-    sockets.erase(std::remove(sockets.begin(), sockets.end(), socket.id()), sockets.end());
+    sockets.erase(std::remove(sockets.begin(), sockets.end(), a.change.socket), sockets.end());
     if (sockets.empty()) found->second.online = false;  // docs/decisions.md D7
 }
 
@@ -557,24 +619,49 @@ void ImChat::apply_preferences(const std::unordered_set<std::int64_t>& accepting
     for (auto& [id, p] : participants_) p.accepts_messages = accepting.count(id) > 0;
 }
 
+// What usr_pref said travels as a change, so that every node takes the same answer.
+void ImChat::publish_preferences(std::string_view kind, const std::vector<std::int64_t>& users,
+                                 const std::unordered_set<std::int64_t>& accepting) {
+    auto list = [](const auto& ids) {
+        std::string json = "[";
+        for (auto id : ids) json += (json.size() > 1 ? "," : "") + std::to_string(id);
+        return json + "]";
+    };
+    const std::string args = kind == "preferences" ? list(accepting) : list(users) + "," + list(accepting);
+    log_.append(Change(Change::Chat::im, std::string(kind), now_ms()).carrying(net::sio::event_payload(kind, args)));
+}
+
+void ImChat::on_preferences(const Applying& a, const Event& event) {
+    auto ids = [&](std::size_t i) {
+        std::unordered_set<std::int64_t> set;
+        if (event.arg_count() > i && event.arg(i).IsArray())
+            for (const auto& id : event.arg(i).GetArray())
+                if (id.IsInt64()) set.insert(id.GetInt64());
+        return set;
+    };
+    if (a.change.kind == "preferences") {
+        apply_preferences(ids(0));
+        return;
+    }
+    const auto accepting = ids(1);
+    for (auto id : ids(0)) {
+        const bool accepts = accepting.count(id) > 0;
+        if (accepts && accepting_) accepting_->insert(id);
+        if (auto p = participants_.find(id); p != participants_.end()) p->second.accepts_messages = accepts;
+    }
+}
+
 void ImChat::read_new_preferences() {
     auto users = std::exchange(unread_preferences_, {});
     query<std::unordered_set<std::int64_t>>(
         [users](db::Connection& db) { return store::accepting_among(db, users); },
-        [this, users](auto accepting) {
-            for (auto id : users) {
-                const bool accepts = accepting.count(id) > 0;
-                if (accepts) accepting_->insert(id);
-                if (auto p = participants_.find(id); p != participants_.end()) p->second.accepts_messages = accepts;
-            }
-        },
-        true);
+        [this, users](auto accepting) { publish_preferences("preferences_of", users, accepting); }, true);
 }
 
 void ImChat::start_preference_refresh() {
     spdlog::info("Started fetching user settings for namespace {}-im", client_name_);
     query<std::unordered_set<std::int64_t>>(
-        store::accepting_users, [this](auto accepting) { apply_preferences(accepting); }, true);
+        store::accepting_users, [this](auto accepting) { publish_preferences("preferences", {}, accepting); }, true);
     schedule_preference_refresh();
 }
 

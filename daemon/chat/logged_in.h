@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "daemon/net/socketio_server.h"
 
@@ -14,6 +15,12 @@ struct LoggedIn final : net::sio::Socket::Attachment {
 
 inline const LoggedIn* logged_in(const net::sio::Socket& socket) {
     return dynamic_cast<const LoggedIn*>(socket.attachment.get());
+}
+
+// The user a socket of this node logged in as; none for no socket (one of another node).
+inline std::optional<std::int64_t> logged_in_user(const net::sio::Socket* socket) {
+    const LoggedIn* user = socket ? logged_in(*socket) : nullptr;
+    return user ? std::optional(user->user_id) : std::nullopt;
 }
 
 }  // namespace ilchat::chat

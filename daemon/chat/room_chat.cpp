@@ -89,21 +89,45 @@ bool RoomChat::Room::is_joined(std::int64_t id) const { return std::find(joined.
 void RoomChat::Room::leave(std::int64_t id) { joined.erase(std::remove(joined.begin(), joined.end(), id), joined.end()); }
 
 RoomChat::RoomChat(std::string client_name, net::sio::Namespace& nsp, store::DatabaseWorker& database,
-                   store::RoomSchema schema, RoomChatOptions options, net::TimerQueue& timers)
+                   store::RoomSchema schema, RoomChatOptions options, net::TimerQueue& timers, ChangeLog& log)
     : client_name_(std::move(client_name)),
       nsp_(nsp),
       database_(database),
       schema_(schema),
       options_(options),
       timers_(timers),
+      log_(log),
       end_of_turn_(timers, [this] { flush_userlists(); }) {
     nsp_.on_connect([](Socket& socket) { spdlog::debug("New Connection with SocketId: {}", socket.id()); });
-    nsp_.on("login", [this](Socket& s, const Event& e) { on_login(s, e); });
-    nsp_.on("enterRoom", [this](Socket& s, const Event& e) { on_enter_room(s, e); });
-    nsp_.on("message", [this](Socket& s, const Event& e) { on_message(s, e); });
-    nsp_.on("userStartedTyping", [this](Socket& s, const Event& e) { on_typing(s, e, true); });
-    nsp_.on("userStoppedTyping", [this](Socket& s, const Event& e) { on_typing(s, e, false); });
-    nsp_.on_disconnect([this](Socket& s, std::string_view) { on_disconnect(s); });
+    for (const auto& [name, handler] : handlers()) nsp_.on(std::string(name), [this](Socket& s, const Event& e) { submit(s, e); });
+    nsp_.on_disconnect([this](Socket& s, std::string_view) {
+        log_.append(Change(Change::Chat::rooms, "disconnect", now_ms()).acting(s.id(), logged_in_user(&s).value_or(0)));
+    });
+}
+
+const std::unordered_map<std::string_view, RoomChat::Handler>& RoomChat::handlers() {
+    static const std::unordered_map<std::string_view, Handler> table{
+        {"login", [](RoomChat& r, const Applying& a, const Event& e) { r.on_login(a, e); }},
+        {"enterRoom", [](RoomChat& r, const Applying& a, const Event& e) { r.on_enter_room(a, e); }},
+        {"message", [](RoomChat& r, const Applying& a, const Event& e) { r.on_message(a, e); }},
+        {"userStartedTyping", [](RoomChat& r, const Applying& a, const Event& e) { r.on_typing(a, e, true); }},
+        {"userStoppedTyping", [](RoomChat& r, const Applying& a, const Event& e) { r.on_typing(a, e, false); }},
+    };
+    return table;
+}
+
+void RoomChat::submit(Socket& socket, const Event& event) {
+    log_.append(Change(Change::Chat::rooms, std::string(event.name), now_ms()).acting(socket.id()),
+                &event.payload);
+}
+
+void RoomChat::apply(const Change& change, const rapidjson::Value& payload, bool own) {
+    const Applying a{change, change.socket.empty() ? nullptr : nsp_.find(change.socket), own};
+    const Event event{change.kind, payload, {}, std::nullopt};
+    if (a.change.kind == "disconnect") on_disconnect(a);
+    else if (a.change.kind == "grace") grace_expired(a);
+    else if (auto handler = handlers().find(a.change.kind); handler != handlers().end()) handler->second(*this, a, event);
+    else spdlog::warn("Cluster: room change \"{}\" unknown to this version, skipped", a.change.kind);
 }
 
 RoomChat::~RoomChat() {
@@ -133,9 +157,9 @@ RoomChat::Subscriber* RoomChat::find_subscriber(std::int64_t id) {
     return found == subscribers_.end() ? nullptr : &found->second;
 }
 
-RoomChat::Subscriber* RoomChat::subscriber_of(Socket& socket) {
-    const LoggedIn* user = logged_in(socket);
-    return user ? find_subscriber(user->user_id) : nullptr;
+RoomChat::Subscriber* RoomChat::subscriber_of(const Applying& a) {
+    auto user = remote_sockets_.user_of(a.change, logged_in_user(a.socket));
+    return user ? find_subscriber(*user) : nullptr;
 }
 
 RoomChat::Room* RoomChat::find_room(const std::string& key) {
@@ -191,14 +215,14 @@ void RoomChat::ignored(std::string_view reason) {
     if (options_.metrics) options_.metrics->ignored_events("/" + client_name_, reason).Increment();
 }
 
-void RoomChat::persist(std::int64_t room_id, std::int64_t sub_id, const std::string& json, std::int64_t seconds) {
-    database_.write(store::RoomMessageWrite{room_id, sub_id, json, seconds});
+void RoomChat::write(const Applying& a, store::WriteRecord record) {
+    if (a.own) database_.write(std::move(record));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Socket events
 
-void RoomChat::on_login(Socket& socket, const Event& event) {
+void RoomChat::on_login(const Applying& a, const Event& event) {
     if (event.arg_count() < 2) return;
     auto user_id = text::integer_of(event.arg(1));
     if (!user_id) return;
@@ -207,20 +231,24 @@ void RoomChat::on_login(Socket& socket, const Event& event) {
     if (!subscriber) {
         // docs/decisions.md D3: the client's intended path, a "connection lost" page.
         spdlog::info("Login of unknown subscriber {} in namespace {}: shutdown", *user_id, client_name_);
-        socket.emit("shutdown");
+        if (a.socket) a.socket->emit("shutdown");
         return;
     }
     if (event.arg(0).IsString()) subscriber->name.assign(event.arg(0).GetString(), event.arg(0).GetStringLength());
     if (event.arg_count() > 2) subscriber->profile_picture_visible = truthy(event.arg(2));
-    if (std::find(subscriber->sockets.begin(), subscriber->sockets.end(), socket.id()) == subscriber->sockets.end())
-        subscriber->sockets.push_back(socket.id());
-    socket.attachment = std::make_unique<LoggedIn>(*user_id);
-    socket.emit("loggedIn");
+    if (std::find(subscriber->sockets.begin(), subscriber->sockets.end(), a.change.socket) == subscriber->sockets.end())
+        subscriber->sockets.push_back(a.change.socket);
+    if (a.socket) {
+        a.socket->attachment = std::make_unique<LoggedIn>(*user_id);
+        a.socket->emit("loggedIn");
+    } else {
+        remote_sockets_.logged_in(a.change, *user_id);
+    }
     spdlog::info("Subscriber {} connected for namespace {}", subscriber->name, client_name_);
 }
 
-void RoomChat::on_enter_room(Socket& socket, const Event& event) {
-    Subscriber* subscriber = subscriber_of(socket);
+void RoomChat::on_enter_room(const Applying& a, const Event& event) {
+    Subscriber* subscriber = subscriber_of(a);
     auto where = event_room(event, 0);
     Room* room = where ? find_room(where->key) : nullptr;
     if (!subscriber || !room) {
@@ -230,26 +258,27 @@ void RoomChat::on_enter_room(Socket& socket, const Event& event) {
     }
     cancel_grace(subscriber->id);
     const bool already_joined = room->is_joined(subscriber->id);
-    socket.join(room->key);
+    if (a.socket) a.socket->join(room->key);
     if (room->subscribers.count(subscriber->id) && !already_joined) room->joined.push_back(subscriber->id);
 
-    const std::int64_t ts = now_ms();
-    socket.emit("private_room_entered", enter_action(ts, where->ref, view(*subscriber)));
+    const std::int64_t ts = a.change.ts;
+    if (a.socket) a.socket->emit("private_room_entered", enter_action(ts, where->ref, view(*subscriber)));
     emit_userlist(*room, where->ref);
     if (!already_joined) {
         const std::string data = json_object({{"id", std::to_string(subscriber->id)},
                                               {"username", json_string(subscriber->name)},
                                               {"title", json_string(room->title)}});
         const bool private_room = where->sub_id != 0;
-        socket.emit("notice", notice(ts, where->ref, private_room ? "private_room_entered" : "welcome_to_chat", data));
+        if (a.socket)
+            a.socket->emit("notice", notice(ts, where->ref, private_room ? "private_room_entered" : "welcome_to_chat", data));
         nsp_.emit_to_room(room->key, "notice",
-                          notice(ts, where->ref, private_room ? "private_room_entered_user" : "connect", data), &socket);
+                          notice(ts, where->ref, private_room ? "private_room_entered_user" : "connect", data), a.socket);
     }
     spdlog::info("Subscriber {} enters room {} of namespace {}", subscriber->name, room->key, client_name_);
 }
 
-void RoomChat::on_message(Socket& socket, const Event& event) {
-    Subscriber* subscriber = subscriber_of(socket);
+void RoomChat::on_message(const Applying& a, const Event& event) {
+    Subscriber* subscriber = subscriber_of(a);
     if (!subscriber) {
         spdlog::error("Missing subscriber, don't process message");
         ignored("not_logged_in");
@@ -285,7 +314,7 @@ void RoomChat::on_message(Socket& socket, const Event& event) {
     auto build = [&](std::int64_t timestamp) {
         return text_message(timestamp, where->ref, content, view(*subscriber), format, target);
     };
-    const std::int64_t ts = now_ms();
+    const std::int64_t ts = a.change.ts;
     const std::string message = build(ts);
     const bool whisper = target_value && target_value->IsObject() &&
                          !(target_value->HasMember("public") && truthy((*target_value)["public"]));
@@ -301,13 +330,13 @@ void RoomChat::on_message(Socket& socket, const Event& event) {
     } else {
         nsp_.emit_to_room(room->key, "message", message);
     }
-    if (options_.metrics) options_.metrics->chat_messages(whisper ? "whisper" : "room").Increment();
-    persist(where->room_id, where->sub_id, build(ts / 1000), ts / 1000);
+    if (options_.metrics && a.own) options_.metrics->chat_messages(whisper ? "whisper" : "room").Increment();
+    write(a, store::RoomMessageWrite{where->room_id, where->sub_id, build(ts / 1000), ts / 1000});
     spdlog::debug("Message send to room {} of namespace {}", room->key, client_name_);
 }
 
-void RoomChat::on_typing(Socket& socket, const Event& event, bool started) {
-    Subscriber* subscriber = subscriber_of(socket);
+void RoomChat::on_typing(const Applying& a, const Event& event, bool started) {
+    Subscriber* subscriber = subscriber_of(a);
     auto where = event_room(event, 0);
     Room* room = where ? find_room(where->key) : nullptr;
     if (!subscriber || !room) return;
@@ -323,30 +352,38 @@ void RoomChat::on_typing(Socket& socket, const Event& event, bool started) {
             for (Socket* s : sockets_of(*other)) receivers.push_back(s);
     }
     nsp_.emit_to(receivers, started ? "userStartedTyping" : "userStoppedTyping",
-                 typing(now_ms(), where->ref, started, view(*subscriber)));
+                 typing(a.change.ts, where->ref, started, view(*subscriber)));
 }
 
-void RoomChat::on_disconnect(Socket& socket) {
-    Subscriber* subscriber = subscriber_of(socket);
+void RoomChat::on_disconnect(const Applying& a) {
+    // The socket is gone by now: it names its user itself, unless its login was not applied
+    // before it closed (then it is a remote socket).
+    const auto user = remote_sockets_.closed(a.change);
+    Subscriber* subscriber = user ? find_subscriber(*user) : nullptr;
     if (!subscriber) {
         spdlog::debug("Close socket with no subscriber");
         return;
     }
     auto& sockets = subscriber->sockets;
-    sockets.erase(std::remove(sockets.begin(), sockets.end(), socket.id()), sockets.end());
-    // docs/decisions.md D4: the user leaves only when no socket of theirs remains after the grace.
-    if (!sockets.empty()) return;
+    sockets.erase(std::remove(sockets.begin(), sockets.end(), a.change.socket), sockets.end());
+    // docs/decisions.md D4: the user leaves only when no socket of theirs remains after the grace;
+    // the node that saw the socket go keeps the time.
+    if (!sockets.empty() || !a.own) return;
     const std::int64_t user_id = subscriber->id;
     auto& timer = grace_timers_[user_id];
-    if (!timer) timer = std::make_unique<net::LoopTimer>(timers_, [this, user_id] { grace_expired(user_id); });
+    if (!timer)
+        timer = std::make_unique<net::LoopTimer>(timers_, [this, user_id] {
+            log_.append(Change(Change::Chat::rooms, "grace", now_ms()).acting({}, user_id));
+        });
     timer->start(options_.disconnect_grace);
 }
 
-void RoomChat::grace_expired(std::int64_t user_id) {
+void RoomChat::grace_expired(const Applying& a) {
+    const std::int64_t user_id = a.change.user;
     Subscriber* subscriber = find_subscriber(user_id);
     if (!subscriber || !subscriber->sockets.empty()) return;
     std::vector<std::int64_t> room_ids, proom_ids, closed_ids;
-    const std::int64_t ts = now_ms();
+    const std::int64_t ts = a.change.ts;
     for (auto& [key, room] : rooms_) {
         if (!room.subscribers.count(user_id)) continue;
         room.leave(user_id);
@@ -366,8 +403,8 @@ void RoomChat::grace_expired(std::int64_t user_id) {
     }
     subscribers_.erase(user_id);
     if (schema_.private_rooms && !proom_ids.empty())
-        database_.write(store::PrivateRoomsLeftWrite{user_id, std::move(proom_ids), std::move(closed_ids), ts / 1000});
-    database_.write(store::UserLeftWrite{user_id, std::move(room_ids), ts / 1000});
+        write(a, store::PrivateRoomsLeftWrite{user_id, std::move(proom_ids), std::move(closed_ids), ts / 1000});
+    write(a, store::UserLeftWrite{user_id, std::move(room_ids), ts / 1000});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -387,8 +424,8 @@ HttpResponse RoomChat::enter_room(const std::string& room_id, const SubRoom& sub
     return sub_id ? success_with_sub_room(std::to_string(sub_number(sub_id))) : success();
 }
 
-HttpResponse RoomChat::create_room(const std::string& room_id, const SubRoom& sub_id, const std::string& owner,
-                                   const std::string& title) {
+HttpResponse RoomChat::create_room(std::int64_t ts, const std::string& room_id, const SubRoom& sub_id,
+                                   const std::string& owner, const std::string& title) {
     const std::string key = room_key(room_id, sub_id);
     if (!rooms_.count(key)) {
         Room room;
@@ -399,19 +436,19 @@ HttpResponse RoomChat::create_room(const std::string& room_id, const SubRoom& su
         if (sub_number(sub_id) > 0)
             if (Subscriber* creator = find_subscriber(text::integer_of(owner).value_or(0)))
                 emit_to_subscriber(*creator, "private_room_created",
-                                   create_action(now_ms(), url_room(room_id, sub_id), title, owner));
+                                   create_action(ts, url_room(room_id, sub_id), title, owner));
     }
     return sub_id ? success_with_sub_room(std::to_string(sub_number(sub_id))) : success();
 }
 
-HttpResponse RoomChat::leave_room(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id) {
+HttpResponse RoomChat::leave_room(std::int64_t ts, const std::string& room_id, const SubRoom& sub_id,
+                                  std::int64_t user_id) {
     Room* room = find_room(room_key(room_id, sub_id));
     if (!room) return HttpResponse::json_error(404, "Unknown room");
     Subscriber* subscriber = find_subscriber(user_id);
     if (!subscriber || !room->subscribers.count(user_id)) return HttpResponse::json_error(404, "Unknown subscriber");
     room->leave(user_id);
     const auto ref = url_room(room_id, sub_id);
-    const std::int64_t ts = now_ms();
     if (Room* main_room = find_room(room_key(room_id, std::nullopt))) {
         const auto main_ref = url_room(room_id, sub_id ? std::optional<std::string>("0") : std::nullopt);
         const auto main_list = userlist(ts, main_ref, userlist_of(*main_room));
@@ -428,14 +465,13 @@ HttpResponse RoomChat::leave_room(const std::string& room_id, const SubRoom& sub
     return sub_id ? success_with_sub_room(std::to_string(sub_number(sub_id))) : success();
 }
 
-HttpResponse RoomChat::invite(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id,
+HttpResponse RoomChat::invite(std::int64_t ts, const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id,
                               std::int64_t invited_id) {
     Room* room = find_room(room_key(room_id, sub_id));
     if (!room) return HttpResponse::json_error(404, "Unknown room");
     Subscriber& invitee = subscribers_.try_emplace(invited_id, Subscriber{invited_id, {}, std::nullopt, {}}).first->second;
     room->subscribers.insert(invited_id);
     const auto ref = url_room(room_id, sub_id, IdForm::string);
-    const std::int64_t ts = now_ms();
     if (Subscriber* inviter = find_subscriber(user_id)) {
         emit_to_subscriber(*inviter, "notice", notice(ts, ref, "user_invited", std::nullopt));
         emit_to_subscriber(invitee, "user_invited", invite_action(ts, ref, room->title, room->owner));
@@ -447,12 +483,11 @@ HttpResponse RoomChat::invite(const std::string& room_id, const SubRoom& sub_id,
     return sub_id ? success_with_sub_room(json_string(*sub_id)) : success();
 }
 
-HttpResponse RoomChat::delete_room(const std::string& room_id, const std::string& sub_id) {
+HttpResponse RoomChat::delete_room(std::int64_t ts, const std::string& room_id, const std::string& sub_id) {
     const std::string key = room_key(room_id, sub_id);
     Room* room = find_room(key);
     if (!room) return HttpResponse::json_error(404, "Unknown room");
     const auto ref = url_room(room_id, sub_id);
-    const std::int64_t ts = now_ms();
     const std::string deleted = plain_action(ts, ref, "private_room_deleted", "private_room_deleted");
     for (auto id : room->subscribers)
         if (Subscriber* s = find_subscriber(id))
@@ -467,19 +502,18 @@ HttpResponse RoomChat::delete_room(const std::string& room_id, const std::string
     return success_with_sub_room(json_string(sub_id));
 }
 
-HttpResponse RoomChat::clear_messages(const std::string& room_id, const SubRoom& sub_id) {
+HttpResponse RoomChat::clear_messages(std::int64_t ts, const std::string& room_id, const SubRoom& sub_id) {
     const std::string key = room_key(room_id, sub_id);
     // The Node server emitted to the empty socket.io room and answered success: no exception
     // there, so D2's error does not apply.
     if (!find_room(key)) return success();
     const auto ref = url_room(room_id, sub_id);
-    const std::int64_t ts = now_ms();
     nsp_.emit_to_room(key, "clear", plain_action(ts, ref, "clear", "history_has_been_cleared"));
     nsp_.emit_to_room(key, "notice", notice(ts, ref, "history_has_been_cleared", std::nullopt));
     return success();
 }
 
-HttpResponse RoomChat::kick(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id) {
+HttpResponse RoomChat::kick(std::int64_t ts, const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id) {
     const std::string key = room_key(room_id, sub_id);
     Room* room = find_room(key);
     if (!room) return HttpResponse::json_error(404, "Unknown room");
@@ -488,7 +522,6 @@ HttpResponse RoomChat::kick(const std::string& room_id, const SubRoom& sub_id, s
     room->subscribers.erase(user_id);
     room->leave(user_id);
     const auto ref = url_room(room_id, sub_id);
-    const std::int64_t ts = now_ms();
     const std::string kicked = plain_action(ts, ref, "userjustkicked", "userjustkicked");
     const std::string kicked_notice =
         notice(ts, ref, "kicked_from_private_room", json_object({{"title", json_string(room->title)}}));
@@ -502,11 +535,10 @@ HttpResponse RoomChat::kick(const std::string& room_id, const SubRoom& sub_id, s
     return success();
 }
 
-HttpResponse RoomChat::ban(const std::string& room_id, std::int64_t user_id) {
+HttpResponse RoomChat::ban(std::int64_t ts, const std::string& room_id, std::int64_t user_id) {
     Subscriber* subscriber = find_subscriber(user_id);
     if (!subscriber) return success();
     const std::string prefix = std::to_string(text::integer_of(room_id).value_or(0)) + "_";
-    const std::int64_t ts = now_ms();
     for (auto& [key, room] : rooms_) {
         if (!key.starts_with(prefix) || !room.subscribers.count(user_id)) continue;
         room.subscribers.erase(user_id);
@@ -522,6 +554,7 @@ HttpResponse RoomChat::ban(const std::string& room_id, std::int64_t user_id) {
                           notice(ts, ref, "user_banned", json_object({{"user", json_string(subscriber->name)}})));
     }
     for (Socket* socket : sockets_of(*subscriber)) socket->attachment.reset();
+    for (const auto& id : subscriber->sockets) remote_sockets_.forget(id);
     subscribers_.erase(user_id);
     return success();
 }

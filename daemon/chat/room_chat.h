@@ -12,6 +12,8 @@
 
 #include <rapidjson/document.h>
 
+#include "daemon/chat/change_log.h"
+#include "daemon/chat/remote_sockets.h"
 #include "daemon/chat/room_messages.h"
 #include "daemon/net/http_message.h"
 #include "daemon/net/loop_timer.h"
@@ -33,31 +35,36 @@ struct RoomChatOptions {
 
 // The repository chat of one ILIAS client (namespace /<name>; docs/protocol.md, "The chat namespaces"): rooms, their
 // subscribers, the socket events and the backend tasks. Lives on the network loop; persists
-// through the client's database worker.
+// through the client's database worker. Every change goes through the client's ChangeLog and is
+// applied by apply() (docs/cluster.md): sockets of other nodes are known by id only.
 class RoomChat {
 public:
     RoomChat(std::string client_name, net::sio::Namespace& nsp, store::DatabaseWorker& database,
-             store::RoomSchema schema, RoomChatOptions options, net::TimerQueue& timers);
+             store::RoomSchema schema, RoomChatOptions options, net::TimerQueue& timers, ChangeLog& log);
     ~RoomChat();
 
     // Preload (docs/protocol.md, "SQL"): main rooms "<id>_0" and, ILIAS <= 8, the open private rooms.
     void add_main_room(std::int64_t room_id);
     void add_private_room(const store::PrivateRoom& room);
 
-    // Backend tasks (docs/protocol.md, "Backend routes"). `sub_id` is the subRoomId of the ILIAS <= 8 route shape, absent
-    // in the ILIAS >= 9 shape (which then also answers without it). Each returns the answer.
+    // A change of this chat (Change::Chat::rooms), in the log's order.
+    void apply(const Change& change, const rapidjson::Value& payload, bool own);
+
+    // Backend tasks (docs/protocol.md, "Backend routes"), applied like any change at `ts`. `sub_id` is the subRoomId of
+    // the ILIAS <= 8 route shape, absent in the ILIAS >= 9 shape (which then also answers without it). Each returns
+    // the answer.
     using SubRoom = std::optional<std::string>;
     net::HttpResponse subscribe(std::int64_t user_id);
     net::HttpResponse enter_room(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id);
-    net::HttpResponse create_room(const std::string& room_id, const SubRoom& sub_id, const std::string& owner,
-                                  const std::string& title);
-    net::HttpResponse leave_room(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id);
-    net::HttpResponse invite(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id,
+    net::HttpResponse create_room(std::int64_t ts, const std::string& room_id, const SubRoom& sub_id,
+                                  const std::string& owner, const std::string& title);
+    net::HttpResponse leave_room(std::int64_t ts, const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id);
+    net::HttpResponse invite(std::int64_t ts, const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id,
                              std::int64_t invited_id);
-    net::HttpResponse delete_room(const std::string& room_id, const std::string& sub_id);
-    net::HttpResponse clear_messages(const std::string& room_id, const SubRoom& sub_id);
-    net::HttpResponse kick(const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id);
-    net::HttpResponse ban(const std::string& room_id, std::int64_t user_id);
+    net::HttpResponse delete_room(std::int64_t ts, const std::string& room_id, const std::string& sub_id);
+    net::HttpResponse clear_messages(std::int64_t ts, const std::string& room_id, const SubRoom& sub_id);
+    net::HttpResponse kick(std::int64_t ts, const std::string& room_id, const SubRoom& sub_id, std::int64_t user_id);
+    net::HttpResponse ban(std::int64_t ts, const std::string& room_id, std::int64_t user_id);
     net::HttpResponse get_rooms() const;
 
     // A reload: the next message is escaped (or not) accordingly; a grace already running keeps
@@ -93,15 +100,18 @@ private:
         void leave(std::int64_t id);
     };
 
-    // Socket events.
-    void on_login(net::sio::Socket& socket, const net::sio::Event& event);
-    void on_enter_room(net::sio::Socket& socket, const net::sio::Event& event);
-    void on_message(net::sio::Socket& socket, const net::sio::Event& event);
-    void on_typing(net::sio::Socket& socket, const net::sio::Event& event, bool started);
-    void on_disconnect(net::sio::Socket& socket);
-    void grace_expired(std::int64_t user_id);
+    // Changes.
+    void submit(net::sio::Socket& socket, const net::sio::Event& event);
+    void on_login(const Applying& a, const net::sio::Event& event);
+    void on_enter_room(const Applying& a, const net::sio::Event& event);
+    void on_message(const Applying& a, const net::sio::Event& event);
+    void on_typing(const Applying& a, const net::sio::Event& event, bool started);
+    void on_disconnect(const Applying& a);
+    void grace_expired(const Applying& a);
+    using Handler = void (*)(RoomChat&, const Applying&, const net::sio::Event&);
+    static const std::unordered_map<std::string_view, Handler>& handlers();
 
-    Subscriber* subscriber_of(net::sio::Socket& socket);
+    Subscriber* subscriber_of(const Applying& a);
     Subscriber* find_subscriber(std::int64_t id);
     Room* find_room(const std::string& key);
     SubscriberView view(const Subscriber& s) const;
@@ -112,7 +122,8 @@ private:
     void flush_userlists();
     void cancel_grace(std::int64_t user_id);
     void ignored(std::string_view reason);
-    void persist(std::int64_t room_id, std::int64_t sub_id, const std::string& json, std::int64_t seconds);
+    // Database writes are made once, by the node where the change happened.
+    void write(const Applying& a, store::WriteRecord record);
 
     std::string client_name_;
     net::sio::Namespace& nsp_;
@@ -120,7 +131,9 @@ private:
     store::RoomSchema schema_;
     RoomChatOptions options_;
     net::TimerQueue& timers_;
+    ChangeLog& log_;
     std::map<std::string, Room> rooms_;
+    RemoteSockets remote_sockets_;
     std::unordered_map<std::int64_t, Subscriber> subscribers_;
     // One per user who ever disconnected; kept (not erased from inside its own callback).
     std::unordered_map<std::int64_t, std::unique_ptr<net::LoopTimer>> grace_timers_;

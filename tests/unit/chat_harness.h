@@ -37,6 +37,7 @@
 
 #include "common/text/json.h"
 #include "common/thread/mailbox.h"
+#include "daemon/chat/change_log.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/net/engineio_packet.h"
 #include "daemon/net/engineio_server.h"
@@ -401,6 +402,15 @@ struct ChatFixture {
     Loop loop;
     Server server{loop};
     Database database;
+
+    // A single node's log: every change applied to `chat` at once (declared after the log).
+    template <class Chat>
+    static chat::ChangeLog::Apply applying_to(Chat& chat) {
+        return [&chat](const chat::Change& change, const rapidjson::Value& payload, bool own) {
+            chat.apply(change, payload, own);
+            return std::optional<net::HttpResponse>();
+        };
+    }
 };
 
 }  // namespace ilchat::test

@@ -18,8 +18,9 @@ using test::json_of;
 namespace {
 
 struct Im : test::ChatFixture {
+    chat::ChangeLog log{applying_to(chat)};
     chat::ImChat chat{"ilias", server.add_namespace("/ilias-im"), database.worker(), loop.mailbox(),
-                      chat::ImChatOptions{true, &metrics}, loop.timers()};
+                      chat::ImChatOptions{true, &metrics}, loop.timers(), log};
 
     Client user(std::int64_t id, const std::string& name) {
         Client c(server, "/ilias-im");

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "chat_harness.h"
+#include "daemon/chat/clock.h"
 #include "daemon/chat/room_chat.h"
 
 using namespace ilchat;
@@ -21,8 +22,9 @@ constexpr auto grace = std::chrono::milliseconds(100);
 
 // One client "ilias" with the main rooms 1 and 2, as the start-up preload leaves it.
 struct Rooms : test::ChatFixture {
+    chat::ChangeLog log{applying_to(chat)};
     chat::RoomChat chat{"ilias", server.add_namespace("/ilias"), database.worker(), store::RoomSchema{},
-                        chat::RoomChatOptions{true, grace, &metrics}, loop.timers()};
+                        chat::RoomChatOptions{true, grace, &metrics}, loop.timers(), log};
 
     Rooms() {
         chat.add_main_room(1);
@@ -132,7 +134,7 @@ TEST_CASE("room: LeavePrivateRoom takes the user out and the room's members get 
     alice.forget();
     bob.forget();
 
-    CHECK(rooms.chat.leave_room("1", std::string("5"), 8).body == R"({"success":true,"subRoomId":5})");
+    CHECK(rooms.chat.leave_room(chat::now_ms(), "1", std::string("5"), 8).body == R"({"success":true,"subRoomId":5})");
 
     // The one who left: a `left` notice for the private room and the main room's list.
     auto left = notices(bob, "left");
@@ -323,7 +325,7 @@ TEST_CASE("room: Kick takes the user out of the room and stops his posts (D15)",
     Client bob = rooms.member(8, "bob");
     alice.forget();
 
-    CHECK(rooms.chat.kick("1", std::nullopt, 8).body == R"({"success":true})");
+    CHECK(rooms.chat.kick(chat::now_ms(), "1", std::nullopt, 8).body == R"({"success":true})");
 
     auto kicked = bob.last("userjustkicked");
     CHECK(json_of(kicked, "type") == R"("userjustkicked")");
@@ -345,9 +347,9 @@ TEST_CASE("room: Kick takes the user out of the room and stops his posts (D15)",
 
     // Someone not in the room: success, and the room hears nothing. An unknown room: D2's 404.
     alice.forget();
-    CHECK(rooms.chat.kick("1", std::nullopt, 99).body == R"({"success":true})");
+    CHECK(rooms.chat.kick(chat::now_ms(), "1", std::nullopt, 99).body == R"({"success":true})");
     CHECK(alice.events().empty());
-    auto unknown = rooms.chat.kick("42", std::nullopt, 8);
+    auto unknown = rooms.chat.kick(chat::now_ms(), "42", std::nullopt, 8);
     CHECK(unknown.status == 404);
     CHECK(unknown.body == R"({"status":404,"message":"Unknown room"})");
 }
@@ -358,7 +360,7 @@ TEST_CASE("room: Ban takes the user out of the room and the namespace", "[room-c
     Client bob = rooms.member(8, "bob");
     alice.forget();
 
-    CHECK(rooms.chat.ban("1", 8).body == R"({"success":true})");
+    CHECK(rooms.chat.ban(chat::now_ms(), "1", 8).body == R"({"success":true})");
 
     auto banned = bob.last("userjustbanned");
     CHECK(banned.arg_count() == 0);  // no payload, as the Node server sent it
@@ -377,7 +379,7 @@ TEST_CASE("room: Ban takes the user out of the room and the namespace", "[room-c
     CHECK(bob.received("shutdown").size() == 1);
 
     // Banning someone who is not there changes nothing.
-    CHECK(rooms.chat.ban("1", 99).body == R"({"success":true})");
+    CHECK(rooms.chat.ban(chat::now_ms(), "1", 99).body == R"({"success":true})");
 }
 
 TEST_CASE("room: D10: content is HTML-escaped while html_escape is on, sent and stored alike", "[room-chat]") {
