@@ -115,7 +115,8 @@ std::string_view closest_variable(std::string_view name) {
 
 std::string variable_name(std::string_view key) {
     std::string name = "ILCHATD_";
-    for (char c : key) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    // cluster.redis -> ILCHATD_CLUSTER_REDIS
+    for (char c : key) name += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return name;
 }
 

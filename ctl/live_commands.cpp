@@ -27,6 +27,8 @@ struct Presentation {
 
 constexpr Presentation presentations[] = {
     {"db-status", "all_up", "a database is away (its writes wait in the queue and the spool until it answers)"},
+    {"cluster-status", "in_sync",
+     "this node is out of sync with the cluster (Redis away or catching up): its changes wait in the queue"},
 };
 
 const Presentation& presentation_of(std::string_view name) {

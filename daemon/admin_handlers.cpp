@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 
+#include "common/cluster/redis_address.h"
 #include "common/config/config_set.h"
+#include "common/config/reload_plan.h"
 #include "common/log/logging.h"
 #include "common/text/table.h"
 #include "common/version.h"
@@ -103,6 +105,12 @@ void status(Daemon& daemon, const admin::Request&, Done done) {
                                             {"rooms", std::to_string(rooms)},
                                             {"conversations", std::to_string(conversations)},
                                             {"databases", databases.json}});
+            // In a cluster: whether this node is in sync (an atomic; `cluster-status` tells more).
+            if (const auto* node = daemon.cluster()) {
+                text += std::string("\ncluster: node ") + node->id() + (node->in_sync() ? " in sync" : " OUT OF SYNC");
+                json.pop_back();
+                json += std::string(",\"cluster_in_sync\":") + (node->in_sync() ? "true" : "false") + "}";
+            }
             return Reply{admin::ok, text + "\n" + databases.text, json};
         },
         std::move(done));
@@ -210,6 +218,37 @@ void db_status(Daemon& daemon, const admin::Request&, Done done) {
         std::move(done));
 }
 
+// The cluster's view from this node (control loop, where it lives).
+void cluster_status(Daemon& daemon, const admin::Request&, Done done) {
+    const cluster::ClusterNode* node = daemon.cluster();
+    if (!node) return done({admin::ok, "single node: cluster.redis is not set", R"({"clustered":false,"in_sync":true})"});
+    const auto s = node->status();
+    auto list = [](const std::vector<std::string>& names) {
+        std::string json = "[";
+        for (const auto& name : names) json += (json.size() > 1 ? "," : "") + json_string(name);
+        return json + "]";
+    };
+    std::string text = "node " + node->id() + " of cluster \"" + node->settings().prefix + "\" at " +
+                       cluster::describe(node->settings().address) + ": " +
+                       (s.in_sync ? "in sync" : "OUT OF SYNC (" + s.problem + ")") + "\nnodes alive: " +
+                       (s.nodes.empty() ? "none seen yet" : config::join_names(s.nodes)) + "\nleases held: " +
+                       (s.leases.empty() ? "none" : config::join_names(s.leases)) + "\nchanges published " +
+                       std::to_string(s.published) + ", applied " + std::to_string(s.applied) + ", queued " +
+                       std::to_string(s.queued);
+    done({admin::ok, text,
+          json_object({{"clustered", "true"},
+                       {"node", json_string(node->id())},
+                       {"prefix", json_string(node->settings().prefix)},
+                       {"redis", json_string(cluster::describe(node->settings().address))},
+                       {"in_sync", s.in_sync ? "true" : "false"},
+                       {"problem", json_string(s.problem)},
+                       {"nodes", list(s.nodes)},
+                       {"leases", list(s.leases)},
+                       {"published", std::to_string(s.published)},
+                       {"applied", std::to_string(s.applied)},
+                       {"queued", std::to_string(s.queued)}})});
+}
+
 void shutdown(Daemon& daemon, const admin::Request&, Done done) {
     done({admin::ok, "shutting down", "{}"});
     daemon.stop();
@@ -229,6 +268,7 @@ constexpr auto handlers = std::to_array<AdminHandler>({
     {"connections", connections},
     {"purge-now", purge_now},
     {"db-status", db_status},
+    {"cluster-status", cluster_status},
     {"shutdown", shutdown},
 });
 

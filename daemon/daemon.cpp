@@ -1,6 +1,9 @@
 #include "daemon/daemon.h"
 
 #include <atomic>
+#include <fstream>
+#include <future>
+#include <unistd.h>
 #include <grp.h>
 
 #include <spdlog/spdlog.h>
@@ -34,7 +37,7 @@ chat::ClientSet::Options chat_options(const config::ServerConfig& server, metric
 }
 
 chat::ClientSet::WorkerSettings worker_settings(const config::ServerConfig& server, metrics::Metrics& metrics) {
-    chat::ClientSet::WorkerSettings settings{server.spool_dir, {}};
+    chat::ClientSet::WorkerSettings settings{server.spool_dir, {}, server.cluster_redis.empty()};
     settings.worker.metrics = &metrics;
     settings.worker.memory_queue_limit = static_cast<std::size_t>(server.write_queue_limit);
     return settings;
@@ -70,6 +73,7 @@ Daemon::Daemon(config::ConfigSet config, std::vector<store::PreloadedClient> pre
     // The room client of ILIAS asks for <sub_directory>/ itself (docs/decisions.md D12).
     if (!server.sub_directory.empty()) net::eio::mount(network_.router(), server.sub_directory + "/", engineio_);
 
+    if (!server.cluster_redis.empty()) join_cluster();
     open_admin_socket();
     open_health_http();
     // Series that alerts compare with increase() exist from the start, at 0.
@@ -104,6 +108,45 @@ void Daemon::open_admin_socket() {
     }
 }
 
+void Daemon::join_cluster() {
+    const auto& server = config_.server;
+    cluster::ClusterSettings settings;
+    std::string problem;
+    settings.address = *cluster::parse_redis_address(server.cluster_redis, problem);  // checked when loaded
+    if (!server.cluster_password_file.empty()) {
+        std::ifstream file(server.cluster_password_file);
+        if (!file || !std::getline(file, settings.password))
+            throw std::runtime_error("cluster.password_file: cannot read \"" + server.cluster_password_file + "\"");
+    }
+    settings.prefix = server.cluster_prefix;
+    settings.node = server.cluster_node;
+    if (settings.node.empty()) {
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        settings.node = host;
+    }
+    settings.node_timeout = std::chrono::milliseconds(server.cluster_node_timeout);
+    cluster_ = std::make_unique<cluster::ClusterNode>(
+        control_.base(), std::move(settings), metrics_, [this](std::vector<std::pair<std::string, std::string>> batch) {
+            network_.mailbox().post([this, batch = std::move(batch)] {
+                for (const auto& [client, encoded] : batch)
+                    if (auto* c = clients_.find(client)) c->log->receive(encoded);
+            });
+        });
+    clients_.join_cluster(
+        cluster_->id(),
+        [this](const std::string& client, std::string encoded) {
+            control_.mailbox().post(
+                [this, client, encoded = std::move(encoded)]() mutable { cluster_->publish(client, std::move(encoded)); });
+        },
+        [node = cluster_.get()] { return node->holds(cluster::Lease::preferences); });
+    deletion_.run_only_if([node = cluster_.get()] { return node->holds(cluster::Lease::deletion); });
+    std::vector<std::string> names;
+    for (const auto& c : config_.clients) names.push_back(c.name);
+    cluster_->set_clients(names);
+    cluster_->start();
+}
+
 void Daemon::open_health_http() {
     const auto& address = config_.server.metrics_address;
     if (address.empty()) return;
@@ -115,6 +158,9 @@ void Daemon::open_health_http() {
                                   [this]() -> std::optional<std::string> {
                                       for (const auto& c : config_.clients)
                                           if (metrics_.db_up(c.name).Value() == 0) return "database of " + c.name + " down";
+                                      // docs/cluster.md: a node out of sync must not get new users.
+                                      if (cluster_ && !cluster_->in_sync())
+                                          return "cluster: " + cluster_->status().problem;
                                       return std::nullopt;
                                   }});
     // With port 0 (tests) the kernel picks one: say which.
@@ -179,6 +225,15 @@ void Daemon::run() {
 void Daemon::shut_down() {
     ops::service::stopping();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.server.shutdown_timeout);
+    if (cluster_) {
+        // The others drop this node's sockets at once and take over its graces and leases; the
+        // sockets closing below are no news to them.
+        clients_.leave_cluster();
+        auto left = std::make_shared<std::promise<void>>();
+        auto done = left->get_future();
+        control_.mailbox().post([this, left] { cluster_->leave([left] { left->set_value(); }); });
+        done.wait_for(std::chrono::seconds(1));
+    }
     // What lives on the control loop goes after the loop, not under it.
     control_.stop();
     admin_socket_.reset();
@@ -252,6 +307,12 @@ void Daemon::reload(AdminDone done) {
     config_.server = fresh.server;
     config_.clients = fresh.clients;
     deletion_.configure(config_.server);
+    if (cluster_) {
+        // After the network loop has the new clients (posted above): what is read for them finds them.
+        std::vector<std::string> names;
+        for (const auto& c : config_.clients) names.push_back(c.name);
+        cluster_->set_clients(names);
+    }
     std::string text = "configuration reloaded";
     if (!plan.added.empty() || !plan.removed.empty())
         text += "; clients added: " + (plan.added.empty() ? "none" : config::join_names(plan.added)) +

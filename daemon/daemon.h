@@ -11,6 +11,7 @@
 #include "common/config/config_set.h"
 #include "daemon/chat/backend_api.h"
 #include "daemon/chat/client_set.h"
+#include "daemon/cluster/cluster_node.h"
 #include "daemon/deletion_job.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/net/engineio_server.h"
@@ -52,10 +53,13 @@ public:
     net::eio::Server& engineio() { return engineio_; }
     net::sio::Server& socketio() { return socketio_; }
     chat::ClientSet& clients() { return clients_; }
+    // Control loop; nullptr for a single node.
+    cluster::ClusterNode* cluster() { return cluster_.get(); }
 
 private:
     void open_admin_socket();
     void open_health_http();
+    void join_cluster();
     void update_gauges();                 // network loop
     std::string service_status() const;  // network loop: sd_notify STATUS=
     void shut_down();                     // after the network loop ended
@@ -70,6 +74,7 @@ private:
     net::eio::Server engineio_;
     ops::ControlLoop control_;
     DeletionJob deletion_;
+    std::unique_ptr<cluster::ClusterNode> cluster_;
     std::unique_ptr<ops::AdminSocket> admin_socket_;
     std::unique_ptr<ops::HealthHttp> health_http_;
 };

@@ -33,7 +33,8 @@ void DeletionJob::configure(const config::ServerConfig& server) {
 
 void DeletionJob::run_if_due() {
     if (!next_ || std::chrono::system_clock::now() < *next_) return;
-    run([](const admin::Reply&) {});
+    if (holds_lease_ && !holds_lease_()) spdlog::info("Message deletion: another node of the cluster runs it");
+    else run([](const admin::Reply&) {});
     configure(server_);
 }
 

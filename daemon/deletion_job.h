@@ -23,8 +23,10 @@ public:
 
     // The period and the time of day from server.cfg (at start and on each reload).
     void configure(const config::ServerConfig& server);
-    // Runs the job when its time has come (called every few seconds).
+    // Runs the job when its time has come (called every few seconds), and in a cluster only on
+    // the node where `holds_lease` says so; an admin purge-now runs wherever it is asked.
     void run_if_due();
+    void run_only_if(std::function<bool()> holds_lease) { holds_lease_ = std::move(holds_lease); }
     // Runs it now; `done` gets one line per database, failed if any database failed.
     void run(std::function<void(admin::Reply)> done);
 
@@ -38,6 +40,7 @@ private:
     metrics::Metrics& metrics_;
     config::ServerConfig server_;
     std::optional<std::chrono::system_clock::time_point> next_;
+    std::function<bool()> holds_lease_;
 };
 
 }  // namespace ilchat

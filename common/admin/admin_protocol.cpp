@@ -34,6 +34,8 @@ constexpr auto table = std::to_array<Command>({
     {"purge-now", "Run the deletion job now (the period of the daemon's server.cfg)", {}, false, true, 0, {}},
     {"db-status", "Each database: up or away, writes queued and spooled, errors, reconnects", {}, false, false, 60,
      "ilchatctl db-status --json"},
+    {"cluster-status", "This node in the cluster: in sync or why not, the nodes alive, the leases it holds, changes "
+     "published and applied", {}, false, false, 60, "ilchatctl cluster-status --json"},
     {"shutdown", "Stop the daemon gracefully (as SIGTERM)", {}, false, true, 60, {}},
 });
 

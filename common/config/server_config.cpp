@@ -4,6 +4,7 @@
 #include <array>
 #include <unistd.h>
 
+#include "common/cluster/redis_address.h"
 #include "common/log/logging.h"
 
 namespace ilchat::config {
@@ -81,6 +82,18 @@ const auto table = std::to_array<Setting<ServerConfig>>({
      "writes waiting in memory for a database before the rest go to the spool"},
     {"startup_db_wait", &ServerConfig::startup_db_wait, {K::integer, 0, 3600000}, Reload::restart,
      "milliseconds start-up waits for a database that does not answer before serving without it (degraded)"},
+    {"cluster.redis", &ServerConfig::cluster_redis, {K::text}, Reload::restart,
+     "Redis shared by several ilchatd behind one address: redis://host[:port][/db], unix:/path or /path of a "
+     "socket; \"\" runs a single node (README, \"Running several ilchatd\")"},
+    {"cluster.password_file", &ServerConfig::cluster_password_file, {K::optional_path}, Reload::restart,
+     "file whose first line is the Redis password (AUTH); unset for none"},
+    {"cluster.prefix", &ServerConfig::cluster_prefix, {K::nonempty_text}, Reload::restart,
+     "prefix of the cluster's Redis keys; nodes with the same prefix form one cluster"},
+    {"cluster.node", &ServerConfig::cluster_node, {K::text}, Reload::restart,
+     "this node's name in the cluster, metrics and logs", false, false, nullptr, "the host name"},
+    {"cluster.node_timeout", &ServerConfig::cluster_node_timeout, {K::integer, 1000, 600000}, Reload::restart,
+     "milliseconds after which a node that stopped reporting counts as gone: its users' sockets are dropped and, "
+     "unless they reconnect to another node within disconnect_grace, they leave"},
 });
 
 bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
@@ -112,6 +125,12 @@ ServerConfig load_server_config(const rapidjson::Value& root, const std::string&
         }
         if (!config.dhparam.empty() && !readable(config.dhparam))
             diag.error(file, "dhparam", "cannot read \"" + config.dhparam + "\"");
+    }
+    if (!config.cluster_redis.empty()) {
+        std::string problem;
+        if (!cluster::parse_redis_address(config.cluster_redis, problem)) diag.error(file, "cluster.redis", problem);
+        if (!config.cluster_password_file.empty() && !readable(config.cluster_password_file))
+            diag.error(file, "cluster.password_file", "cannot read \"" + config.cluster_password_file + "\"");
     }
     if (config.deletion_enabled) {
         for (auto name : {"deletion_unit", "deletion_value", "deletion_time"})

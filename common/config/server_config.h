@@ -44,6 +44,12 @@ struct ServerConfig {
     std::string spool_dir = "/var/lib/ilchatd/spool";
     int write_queue_limit = 10000;
     int startup_db_wait = 30000;
+    // Several ilchatd behind one address (docs/cluster.md); cluster.redis "" is a single node.
+    std::string cluster_redis;
+    std::string cluster_password_file;
+    std::string cluster_prefix = "ilchatd";
+    std::string cluster_node;  // "": the host name
+    int cluster_node_timeout = 5000;
 
     bool operator==(const ServerConfig&) const = default;
 };

@@ -6,9 +6,10 @@
 
 namespace ilchat::chat {
 
-void ChangeLog::publish_to(std::string node, Publish publish) {
+void ChangeLog::publish_to(std::string node, Publish publish, std::function<bool()> runs_jobs) {
     node_ = std::move(node);
     publish_ = std::move(publish);
+    runs_jobs_ = std::move(runs_jobs);
 }
 
 void ChangeLog::append(Change change, const rapidjson::Value* payload, Reply reply) {

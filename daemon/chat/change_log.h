@@ -40,9 +40,11 @@ public:
     explicit ChangeLog(Apply apply) : apply_(std::move(apply)) {}
 
     // Cluster mode: `node` names this node and this run of it (a restarted node is a new one, so
-    // that it never takes an earlier run's changes for its own).
-    void publish_to(std::string node, Publish publish);
+    // that it never takes an earlier run's changes for its own). `runs_jobs` says whether this
+    // node holds the lease of the periodic jobs that read the database for everyone.
+    void publish_to(std::string node, Publish publish, std::function<bool()> runs_jobs = {});
     bool clustered() const { return static_cast<bool>(publish_); }
+    bool runs_periodic_jobs() const { return !runs_jobs_ || runs_jobs_(); }
     const std::string& node() const { return node_; }
 
     // `payload`: the event as parsed from a socket, when the change carries no payload text.
@@ -57,6 +59,7 @@ private:
     Apply apply_;
     std::string node_;
     Publish publish_;
+    std::function<bool()> runs_jobs_;
     std::uint64_t next_reply_ = 1;
     std::unordered_map<std::uint64_t, Reply> replies_;
 };

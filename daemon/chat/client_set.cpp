@@ -50,6 +50,7 @@ void ClientSet::add(const config::ClientConfig& config, store::PreloadedClient p
     c.im = std::make_unique<ImChat>(name, socketio_.add_namespace("/" + name + "-im"), *c.worker, network_.mailbox(),
                                     options_.im, network_.timers(), *c.log);
     backend_.add_client({config, c.rooms.get(), c.im.get(), c.log.get()});
+    if (cluster_) cluster_log(c);
     // Series that alerts compare with increase() exist from the start, at 0.
     metrics_.db_errors(name);
     metrics_.db_reconnects(name);
@@ -60,7 +61,8 @@ void ClientSet::add(const config::ClientConfig& config, store::PreloadedClient p
     }
     degraded_.insert(name);
     clients_.back().worker->when_connected([this, name](db::Connection& db) {
-        auto fresh = std::make_shared<store::PreloadedClient>(store::preload_client(db, name));
+        auto fresh =
+            std::make_shared<store::PreloadedClient>(store::preload_client(db, name, workers_.sole_server));
         network_.mailbox().post([this, name, fresh] {
             // A reload may have removed the client meanwhile.
             if (Client* client = find(name)) take_preload(*client, std::move(*fresh));
@@ -99,6 +101,24 @@ std::optional<net::HttpResponse> ClientSet::apply(const std::string& name, const
     return std::nullopt;
 }
 
+void ClientSet::join_cluster(std::string node, Publish publish, std::function<bool()> runs_jobs) {
+    cluster_ = Cluster{std::move(node), std::move(publish), std::move(runs_jobs)};
+    for (auto& c : clients_) cluster_log(c);
+}
+
+void ClientSet::cluster_log(Client& client) {
+    client.log->publish_to(
+        cluster_->node,
+        [publish = cluster_->publish, name = client.config.name](std::string encoded) { publish(name, std::move(encoded)); },
+        cluster_->runs_jobs);
+}
+
+void ClientSet::leave_cluster() {
+    if (!cluster_) return;
+    for (auto& c : clients_) c.log->publish_to(cluster_->node, [](std::string) {});
+    cluster_.reset();
+}
+
 ClientSet::Client* ClientSet::find(const std::string& name) {
     auto found = std::ranges::find(clients_, name, [](const Client& c) { return c.config.name; });
     return found == clients_.end() ? nullptr : &*found;
@@ -112,7 +132,7 @@ void ClientSet::remove(const std::string& name) {
     found->im.reset();
     socketio_.remove_namespace("/" + name);
     socketio_.remove_namespace("/" + name + "-im");
-    found->worker->when_connected(leave_all_users);
+    if (workers_.sole_server) found->worker->when_connected(leave_all_users);
     retiring_.emplace_back([worker = std::move(found->worker)]() mutable { worker.reset(); });
     clients_.erase(found);
     degraded_.erase(name);
@@ -146,7 +166,7 @@ void ClientSet::finish_by(std::chrono::steady_clock::time_point deadline) {
         c.rooms.reset();
         c.im.reset();
         // For a database that stays away, the next start-up does it.
-        c.worker->when_connected(leave_all_users);
+        if (workers_.sole_server) c.worker->when_connected(leave_all_users);
     }
     // Every worker gets the same deadline at once rather than one grace after another; what a
     // database that is away does not take stays in the spool.

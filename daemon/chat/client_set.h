@@ -39,7 +39,12 @@ public:
     struct WorkerSettings {
         std::string spool_dir;
         store::WorkerOptions worker;
+        // No other ilchatd serves these clients: users still in chatroom_users at start-up and
+        // stop are this server's to move out. Not so in a cluster (docs/cluster.md).
+        bool sole_server = true;
     };
+    // Appends an encoded change of `client` to the cluster (called on the network loop).
+    using Publish = std::function<void(const std::string& client, std::string encoded)>;
 
     ClientSet(net::NetworkLoop& network, net::sio::Server& socketio, BackendApi& backend, Options options,
               WorkerSettings workers, metrics::Metrics& metrics);
@@ -61,6 +66,12 @@ public:
     // Stopping: the chats end, users still in chatroom_users move to chatroom_sessions after what
     // is queued, and every worker stores what it holds until `deadline`.
     void finish_by(std::chrono::steady_clock::time_point deadline);
+    // Cluster mode, for every client now and to come: changes go to the cluster as node `node`;
+    // `runs_jobs` says whether this node reads the preferences for all.
+    void join_cluster(std::string node, Publish publish, std::function<bool()> runs_jobs);
+    // Stopping in a cluster: the changes of closing sockets are not published any more; the
+    // other nodes learn that this node is gone instead.
+    void leave_cluster();
 
     Client* find(const std::string& name);
     const std::vector<Client>& clients() const { return clients_; }
@@ -82,6 +93,13 @@ private:
     std::vector<Client> clients_;
     std::vector<std::jthread> retiring_;  // workers of removed clients storing what they hold
     std::set<std::string> degraded_;
+    struct Cluster {
+        std::string node;
+        Publish publish;
+        std::function<bool()> runs_jobs;
+    };
+    std::optional<Cluster> cluster_;
+    void cluster_log(Client& client);
 };
 
 }  // namespace ilchat::chat

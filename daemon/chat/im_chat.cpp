@@ -125,10 +125,12 @@ ImChat::ImChat(std::string client_name, net::sio::Namespace& nsp, store::Databas
       options_(options),
       log_(log),
       preference_timer_(timers, [this] {
-          // A failed read keeps the preferences as they are; everyone refused would be wrong.
-          query<std::unordered_set<std::int64_t>>(
-              store::accepting_users, [this](auto accepting) { publish_preferences("preferences", {}, accepting); },
-              true);
+          // A failed read keeps the preferences as they are; everyone refused would be wrong. In a
+          // cluster one node reads for all.
+          if (log_.runs_periodic_jobs())
+              query<std::unordered_set<std::int64_t>>(
+                  store::accepting_users,
+                  [this](auto accepting) { publish_preferences("preferences", {}, accepting); }, true);
           schedule_preference_refresh();
       }),
       preference_lookup_(timers, [this] { read_new_preferences(); }) {
@@ -169,6 +171,7 @@ void ImChat::apply(const Change& change, const rapidjson::Value& payload, bool o
     const Event event{change.kind, payload, {}, std::nullopt};
     if (a.change.kind == "disconnect") on_disconnect(a);
     else if (a.change.kind == "emit") on_emit(a, event);
+    else if (a.change.kind == "node_gone") on_node_gone(event);
     else if (a.change.kind == "preferences" || a.change.kind == "preferences_of") on_preferences(a, event);
     else if (a.change.kind == "forget") {
         if (event.arg_count() > 0 && event.arg(0).IsArray())
@@ -601,13 +604,27 @@ void ImChat::on_typing(const Applying& a, const Event& event, bool started) {
 }
 
 void ImChat::on_disconnect(const Applying& a) {
-    const auto user = remote_sockets_.closed(a.change);
-    if (!user) return;
-    auto found = participants_.find(*user);
+    if (const auto user = remote_sockets_.closed(a.change)) socket_gone(*user, a.change.socket);
+}
+
+void ImChat::socket_gone(std::int64_t user, const std::string& socket) {
+    auto found = participants_.find(user);
     if (found == participants_.end()) return;
     auto& sockets = found->second.sockets;
-    sockets.erase(std::remove(sockets.begin(), sockets.end(), a.change.socket), sockets.end());
+    sockets.erase(std::remove(sockets.begin(), sockets.end(), socket), sockets.end());
     if (sockets.empty()) found->second.online = false;  // docs/decisions.md D7
+}
+
+void ImChat::on_node_gone(const Event& event) {
+    if (event.arg_count() < 1 || !event.arg(0).IsString()) return;
+    const std::string gone(event.arg(0).GetString(), event.arg(0).GetStringLength());
+    if (gone == log_.node()) {
+        // As for the rooms: taken for gone, this node's users must log in again elsewhere.
+        nsp_.reconnect_all();
+        return;
+    }
+    for (const auto& socket : remote_sockets_.of_node(gone))
+        if (const auto user = remote_sockets_.take(socket)) socket_gone(*user, socket);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -87,6 +87,8 @@ private:
     void on_close_conversation(const Applying& a, const net::sio::Event& event);
     void on_typing(const Applying& a, const net::sio::Event& event, bool started);
     void on_disconnect(const Applying& a);
+    void socket_gone(std::int64_t user, const std::string& socket);
+    void on_node_gone(const net::sio::Event& event);
     void on_emit(const Applying& a, const net::sio::Event& event);
     void on_preferences(const Applying& a, const net::sio::Event& event);
     using Handler = void (*)(ImChat&, const Applying&, const net::sio::Event&);

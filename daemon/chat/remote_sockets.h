@@ -26,9 +26,13 @@ public:
     }
     // A socket that closed: its user, as the change says or as its login was applied.
     std::optional<std::int64_t> closed(const Change& change) {
-        std::optional<std::int64_t> user = change.user ? std::optional(change.user) : std::nullopt;
-        if (auto entry = sockets_.extract(change.socket); !entry.empty()) user = entry.mapped().user;
-        return user;
+        auto user = take(change.socket);
+        return user ? user : change.user ? std::optional(change.user) : std::nullopt;
+    }
+    // A socket of a node that is gone: its user, and it is forgotten.
+    std::optional<std::int64_t> take(const std::string& socket) {
+        auto entry = sockets_.extract(socket);
+        return entry.empty() ? std::nullopt : std::optional(entry.mapped().user);
     }
     void forget(const std::string& socket) { sockets_.erase(socket); }
     // The sockets of a node that is gone.

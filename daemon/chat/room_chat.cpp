@@ -126,6 +126,7 @@ void RoomChat::apply(const Change& change, const rapidjson::Value& payload, bool
     const Event event{change.kind, payload, {}, std::nullopt};
     if (a.change.kind == "disconnect") on_disconnect(a);
     else if (a.change.kind == "grace") grace_expired(a);
+    else if (a.change.kind == "node_gone") node_gone(a, event);
     else if (auto handler = handlers().find(a.change.kind); handler != handlers().end()) handler->second(*this, a, event);
     else spdlog::warn("Cluster: room change \"{}\" unknown to this version, skipped", a.change.kind);
 }
@@ -208,6 +209,7 @@ void RoomChat::flush_userlists() {
 }
 
 void RoomChat::cancel_grace(std::int64_t user_id) {
+    grace_keepers_.erase(user_id);
     if (auto found = grace_timers_.find(user_id); found != grace_timers_.end()) found->second->cancel();
 }
 
@@ -364,12 +366,18 @@ void RoomChat::on_disconnect(const Applying& a) {
         spdlog::debug("Close socket with no subscriber");
         return;
     }
-    auto& sockets = subscriber->sockets;
-    sockets.erase(std::remove(sockets.begin(), sockets.end(), a.change.socket), sockets.end());
+    socket_gone(a, *subscriber, a.change.socket);
+}
+
+void RoomChat::socket_gone(const Applying& a, Subscriber& subscriber, const std::string& socket) {
+    auto& sockets = subscriber.sockets;
+    sockets.erase(std::remove(sockets.begin(), sockets.end(), socket), sockets.end());
     // docs/decisions.md D4: the user leaves only when no socket of theirs remains after the grace;
-    // the node that saw the socket go keeps the time.
-    if (!sockets.empty() || !a.own) return;
-    const std::int64_t user_id = subscriber->id;
+    // the node that made the change keeps the time.
+    if (!sockets.empty()) return;
+    const std::int64_t user_id = subscriber.id;
+    grace_keepers_.insert_or_assign(user_id, a.change.node);
+    if (!a.own) return;
     auto& timer = grace_timers_[user_id];
     if (!timer)
         timer = std::make_unique<net::LoopTimer>(timers_, [this, user_id] {
@@ -378,8 +386,32 @@ void RoomChat::on_disconnect(const Applying& a) {
     timer->start(options_.disconnect_grace);
 }
 
+void RoomChat::node_gone(const Applying& a, const Event& event) {
+    if (event.arg_count() < 1 || !event.arg(0).IsString()) return;
+    const std::string gone(event.arg(0).GetString(), event.arg(0).GetStringLength());
+    if (gone == log_.node()) {
+        // This node was taken for gone (it could not report): its users are no longer in the
+        // others' rooms, so they must come back, through the balancer, and log in again.
+        spdlog::warn("Cluster: this node was taken for gone; closing the sockets of namespace {}", client_name_);
+        nsp_.reconnect_all();
+        return;
+    }
+    for (const auto& socket : remote_sockets_.of_node(gone)) {
+        const auto user = remote_sockets_.take(socket);
+        if (Subscriber* subscriber = user ? find_subscriber(*user) : nullptr) socket_gone(a, *subscriber, socket);
+    }
+    // Graces the gone node kept run on here, on the node that noticed.
+    for (auto& [user, keeper] : grace_keepers_) {
+        if (keeper != gone) continue;
+        keeper = a.change.node;
+        if (a.own)
+            if (Subscriber* subscriber = find_subscriber(user)) socket_gone(a, *subscriber, {});
+    }
+}
+
 void RoomChat::grace_expired(const Applying& a) {
     const std::int64_t user_id = a.change.user;
+    grace_keepers_.erase(user_id);
     Subscriber* subscriber = find_subscriber(user_id);
     if (!subscriber || !subscriber->sockets.empty()) return;
     std::vector<std::int64_t> room_ids, proom_ids, closed_ids;

@@ -107,7 +107,11 @@ private:
     void on_message(const Applying& a, const net::sio::Event& event);
     void on_typing(const Applying& a, const net::sio::Event& event, bool started);
     void on_disconnect(const Applying& a);
+    // The subscriber lost a socket; when it was their last, their grace starts, kept by the node
+    // that made the change.
+    void socket_gone(const Applying& a, Subscriber& subscriber, const std::string& socket);
     void grace_expired(const Applying& a);
+    void node_gone(const Applying& a, const net::sio::Event& event);
     using Handler = void (*)(RoomChat&, const Applying&, const net::sio::Event&);
     static const std::unordered_map<std::string_view, Handler>& handlers();
 
@@ -137,6 +141,8 @@ private:
     std::unordered_map<std::int64_t, Subscriber> subscribers_;
     // One per user who ever disconnected; kept (not erased from inside its own callback).
     std::unordered_map<std::int64_t, std::unique_ptr<net::LoopTimer>> grace_timers_;
+    // Which node keeps each running grace, so that another takes it over when that node is gone.
+    std::unordered_map<std::int64_t, std::string> grace_keepers_;
     // User lists in this turn of the network loop: a room's first goes out at once, later ones
     // are folded into one sent at the end of the turn (userlists_due_), so that N users entering
     // in one burst cost O(N) lists, not O(N^2). Each client replaces its list, so it ends the same.

@@ -91,6 +91,15 @@ constexpr Definition definitions[] = {
     {"ilchatd_rooms", MetricType::Gauge, {"namespace"}, "Chat rooms currently known, by namespace."},
     {"ilchatd_conversations", MetricType::Gauge, {"namespace"},
      "On-Screen Chat conversations currently held in memory, by namespace."},
+    {"ilchatd_cluster_up", MetricType::Gauge, {},
+     "Cluster mode: 1 while this node is connected to Redis and caught up with the change streams, else 0."},
+    {"ilchatd_cluster_nodes", MetricType::Gauge, {}, "Cluster mode: nodes this node sees alive, itself included."},
+    {"ilchatd_cluster_records_total", MetricType::Counter, {"direction"},
+     "Cluster mode: changes this node appended to the streams (published) or applied from them (applied)."},
+    {"ilchatd_cluster_publish_queue", MetricType::Gauge, {},
+     "Cluster mode: changes of this node waiting to be appended to Redis (grows while Redis is away)."},
+    {"ilchatd_cluster_lease_held", MetricType::Gauge, {"lease"},
+     "Cluster mode: 1 while this node holds the lease of a once-per-cluster job (deletion, preferences)."},
 };
 
 // Accessors name their metric; a typo stops the build here instead of failing at run time.
@@ -297,6 +306,22 @@ prometheus::Gauge& Metrics::rooms(std::string_view nsp) {
 
 prometheus::Gauge& Metrics::conversations(std::string_view nsp) {
     return metric<index_of("ilchatd_conversations")>(families_, nsp);
+}
+
+prometheus::Gauge& Metrics::cluster_up() { return metric<index_of("ilchatd_cluster_up")>(families_); }
+
+prometheus::Gauge& Metrics::cluster_nodes() { return metric<index_of("ilchatd_cluster_nodes")>(families_); }
+
+prometheus::Counter& Metrics::cluster_records(std::string_view direction) {
+    return metric<index_of("ilchatd_cluster_records_total")>(families_, direction);
+}
+
+prometheus::Gauge& Metrics::cluster_publish_queue() {
+    return metric<index_of("ilchatd_cluster_publish_queue")>(families_);
+}
+
+prometheus::Gauge& Metrics::cluster_lease_held(std::string_view lease) {
+    return metric<index_of("ilchatd_cluster_lease_held")>(families_, lease);
 }
 
 std::vector<prometheus::MetricFamily> Metrics::collect() const {

@@ -55,6 +55,11 @@ public:
     prometheus::Counter& admin_commands(std::string_view result);
     prometheus::Gauge& rooms(std::string_view nsp);
     prometheus::Gauge& conversations(std::string_view nsp);
+    prometheus::Gauge& cluster_up();
+    prometheus::Gauge& cluster_nodes();
+    prometheus::Counter& cluster_records(std::string_view direction);  // published, applied
+    prometheus::Gauge& cluster_publish_queue();
+    prometheus::Gauge& cluster_lease_held(std::string_view lease);
 
     // Prometheus text format 0.0.4: the table's families in table order (a family without any
     // label set yet still gets its HELP and TYPE lines), then the process_* metrics.

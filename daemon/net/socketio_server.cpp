@@ -231,6 +231,12 @@ Namespace* Server::find_namespace(const std::string& name) {
     return found == namespaces_.end() ? nullptr : found->second.get();
 }
 
+void Namespace::reconnect_all() {
+    std::vector<eio::Session*> sessions;
+    for (const auto& [id, socket] : sockets_) sessions.push_back(&socket->session());
+    for (auto* session : sessions) session->shut_down();
+}
+
 void Server::remove_namespace(const std::string& name) {
     auto found = namespaces_.find(name);
     if (found == namespaces_.end()) return;

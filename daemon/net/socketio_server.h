@@ -113,6 +113,9 @@ public:
         for (const auto& [id, socket] : sockets_) visit(*socket);
     }
     Socket* find(const std::string& socket_id) const;
+    // Ends the Engine.IO session of every socket here, so that their clients connect again (and
+    // log in again) the way they do after a network loss.
+    void reconnect_all();
 
 private:
     friend class Socket;

@@ -18,12 +18,14 @@ db::Endpoint endpoint_of(const config::ClientConfig& client) {
     return {client.db_host, client.db_port, client.db_name, client.db_user, client.db_pass};
 }
 
-PreloadedClient preload_client(db::Connection& db, const std::string& client_name) {
+PreloadedClient preload_client(db::Connection& db, const std::string& client_name, bool sole_server) {
     PreloadedClient p;
     p.connected = true;
     p.schema = detect_room_schema(db);
-    store::disconnect_all_users(db, p.schema, now_seconds());
-    spdlog::info("Successfully disconnected all users from server");
+    if (sole_server) {
+        store::disconnect_all_users(db, p.schema, now_seconds());
+        spdlog::info("Successfully disconnected all users from server");
+    }
     p.room_ids = load_room_ids(db);
     if (p.schema.private_rooms) p.private_rooms = load_private_rooms(db);
     spdlog::info("Preload Data for {} finished!", client_name);
@@ -43,7 +45,7 @@ std::optional<std::vector<PreloadedClient>> preload_clients(const config::Config
             try {
                 auto db = db::Connection::open(endpoint_of(client));
                 spdlog::info("Database for {} connected!", client.name);
-                preloaded.push_back(preload_client(db, client.name));
+                preloaded.push_back(preload_client(db, client.name, set.server.cluster_redis.empty()));
                 break;
             } catch (const db::Error& e) {
                 if (first) spdlog::error("Database for {}: {}", client.name, e.what());

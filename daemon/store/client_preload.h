@@ -23,9 +23,9 @@ struct PreloadedClient {
 
 db::Endpoint endpoint_of(const config::ClientConfig& client);
 
-// Reads what one client needs; users a previous run left in chatroom_users are moved to
-// chatroom_sessions. Throws db::Error.
-PreloadedClient preload_client(db::Connection& db, const std::string& client_name);
+// Reads what one client needs; when ilchatd is the `sole_server` of the client (no cluster),
+// users a previous run left in chatroom_users are moved to chatroom_sessions. Throws db::Error.
+PreloadedClient preload_client(db::Connection& db, const std::string& client_name, bool sole_server);
 
 // Preloads every client, waiting up to `startup_db_wait` for databases that do not answer; a
 // client whose database is still away comes back with `connected` false (logged). Empty when a

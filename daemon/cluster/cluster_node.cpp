@@ -1,0 +1,250 @@
+#include "daemon/cluster/cluster_node.h"
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include "common/text/json.h"
+#include "daemon/chat/change.h"
+#include "daemon/chat/clock.h"
+#include "daemon/metrics/metrics.h"
+#include "daemon/net/random_id.h"
+#include "daemon/net/socketio_server.h"
+
+namespace ilchat::cluster {
+
+namespace {
+
+// Entries per read: enough to catch up fast, few enough that one batch does not hold the
+// network loop long.
+constexpr int read_count = 500;
+
+// A lease is renewed only by its holder: compare and extend in one step.
+constexpr std::string_view renew_script =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+
+constexpr std::string_view release_script =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
+std::string text_of(const redisReply* reply) {
+    return reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS ||
+                     reply->type == REDIS_REPLY_ERROR)
+               ? std::string(reply->str, reply->len)
+               : std::string();
+}
+
+bool failed(const redisReply* reply, std::string_view what) {
+    if (reply && reply->type != REDIS_REPLY_ERROR) return false;
+    if (reply) spdlog::error("Cluster: {} refused by Redis: {}", what, text_of(reply));
+    return true;
+}
+
+}  // namespace
+
+void ClusterNode::EventDeleter::operator()(event* ev) const { event_free(ev); }
+
+ClusterNode::ClusterNode(event_base* base, ClusterSettings settings, metrics::Metrics& metrics, Deliver deliver)
+    : settings_(std::move(settings)),
+      id_(settings_.node + "/" + net::random_id().substr(0, 8)),
+      metrics_(metrics),
+      deliver_(std::move(deliver)),
+      writer_(base, settings_.address, settings_.password, "writer",
+              [this](bool up) {
+                  if (up) flush();
+                  update_sync();
+              }),
+      reader_(base, settings_.address, settings_.password, "reader",
+              [this](bool up) {
+                  reading_ = false;
+                  if (up) read_next();
+                  else caught_up_ = false;
+                  update_sync();
+              }),
+      ticker_(event_new(
+          base, -1, EV_PERSIST, [](evutil_socket_t, short, void* self) { static_cast<ClusterNode*>(self)->tick(); },
+          this)) {
+    metrics_.cluster_up().Set(0);
+    metrics_.cluster_records("published");
+    metrics_.cluster_records("applied");
+    metrics_.cluster_publish_queue().Set(0);
+    for (auto name : lease_names) metrics_.cluster_lease_held(name).Set(0);
+}
+
+ClusterNode::~ClusterNode() = default;
+
+void ClusterNode::start() {
+    spdlog::info("Cluster: node {} joins the cluster \"{}\" at {}", id_, settings_.prefix, describe(settings_.address));
+    writer_.start();
+    reader_.start();
+    const auto every = settings_.node_timeout / 3;
+    timeval interval{static_cast<time_t>(every.count() / 1000), static_cast<suseconds_t>(every.count() % 1000 * 1000)};
+    event_add(ticker_.get(), &interval);
+}
+
+void ClusterNode::set_clients(const std::vector<std::string>& names) {
+    clients_ = names;
+    std::map<std::string, std::string> ids;
+    for (const auto& name : names) {
+        auto known = last_ids_.find(name);
+        ids[name] = known == last_ids_.end() ? "0" : known->second;
+    }
+    last_ids_ = std::move(ids);
+    // A new stream is caught up with like the others; the read in flight ends within a second.
+    caught_up_ = false;
+    update_sync();
+}
+
+void ClusterNode::publish(const std::string& client, std::string encoded) {
+    queue_.emplace_back(client, std::move(encoded));
+    flush();
+}
+
+void ClusterNode::flush() {
+    while (!queue_.empty() && writer_.up()) {
+        auto& [client, encoded] = queue_.front();
+        if (!writer_.command({"XADD", stream_of(client), "*", "c", encoded}, [this](const redisReply* reply) {
+                if (!failed(reply, "XADD")) metrics_.cluster_records("published").Increment(), ++published_;
+            }))
+            break;
+        queue_.pop_front();
+    }
+    metrics_.cluster_publish_queue().Set(static_cast<double>(queue_.size()));
+}
+
+void ClusterNode::read_next() {
+    if (reading_ || !reader_.up() || last_ids_.empty()) return;
+    std::vector<std::string> argv{"XREAD", "COUNT", std::to_string(read_count), "BLOCK", "1000", "STREAMS"};
+    for (const auto& [client, id] : last_ids_) argv.push_back(stream_of(client));
+    for (const auto& [client, id] : last_ids_) argv.push_back(id);
+    reading_ = reader_.command(argv, [this](const redisReply* reply) {
+        reading_ = false;
+        if (!reply) return;  // connection lost: read again once it is back
+        took(reply);
+        read_next();
+    });
+}
+
+void ClusterNode::took(const redisReply* reply) {
+    if (failed(reply, "XREAD")) return;
+    std::vector<std::pair<std::string, std::string>> batch;
+    // [[stream, [[id, [field, value, ...]], ...]], ...]; nil when nothing came within the block.
+    if (reply->type == REDIS_REPLY_ARRAY) {
+        const std::string suffix = ":changes";
+        for (std::size_t s = 0; s < reply->elements; ++s) {
+            const redisReply* stream = reply->element[s];
+            if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2) continue;
+            std::string key = text_of(stream->element[0]);
+            const std::string client = key.substr(settings_.prefix.size() + 1, key.size() - settings_.prefix.size() - 1 - suffix.size());
+            const redisReply* entries = stream->element[1];
+            for (std::size_t e = 0; e < entries->elements; ++e) {
+                const redisReply* entry = entries->element[e];
+                if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) continue;
+                last_ids_[client] = text_of(entry->element[0]);
+                const redisReply* fields = entry->element[1];
+                for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
+                    if (text_of(fields->element[f]) == "c") batch.emplace_back(client, text_of(fields->element[f + 1]));
+            }
+        }
+    }
+    const bool was_caught_up = caught_up_;
+    caught_up_ = batch.size() < static_cast<std::size_t>(read_count);
+    if (!batch.empty()) {
+        applied_ += batch.size();
+        metrics_.cluster_records("applied").Increment(static_cast<double>(batch.size()));
+        deliver_(std::move(batch));
+    }
+    if (caught_up_ != was_caught_up) update_sync();
+}
+
+void ClusterNode::tick() {
+    if (!writer_.up()) return;
+    const auto now = chat::now_ms();
+    writer_.command({"ZADD", key("nodes"), std::to_string(now + settings_.node_timeout.count()), id_},
+                    [](const redisReply* reply) { failed(reply, "ZADD"); });
+    // Nodes whose last report ran out: whoever removes one tells every client's stream.
+    writer_.command({"ZRANGEBYSCORE", key("nodes"), "-inf", "(" + std::to_string(now)}, [this](const redisReply* reply) {
+        if (failed(reply, "ZRANGEBYSCORE") || reply->type != REDIS_REPLY_ARRAY) return;
+        for (std::size_t i = 0; i < reply->elements; ++i) {
+            std::string node = text_of(reply->element[i]);
+            writer_.command({"ZREM", key("nodes"), node}, [this, node](const redisReply* removed) {
+                if (!failed(removed, "ZREM") && removed->type == REDIS_REPLY_INTEGER && removed->integer == 1)
+                    node_gone(node);
+            });
+        }
+    });
+    writer_.command({"ZRANGEBYSCORE", key("nodes"), std::to_string(now), "+inf"}, [this](const redisReply* reply) {
+        if (failed(reply, "ZRANGEBYSCORE") || reply->type != REDIS_REPLY_ARRAY) return;
+        nodes_.clear();
+        for (std::size_t i = 0; i < reply->elements; ++i) nodes_.push_back(text_of(reply->element[i]));
+        metrics_.cluster_nodes().Set(static_cast<double>(nodes_.size()));
+    });
+    for (std::size_t i = 0; i < lease_names.size(); ++i) renew(static_cast<Lease>(i));
+}
+
+void ClusterNode::node_gone(const std::string& node) {
+    spdlog::warn("Cluster: node {} stopped reporting; its sockets are dropped on every node", node);
+    for (const auto& client : clients_)
+        for (auto chat : {chat::Change::Chat::rooms, chat::Change::Chat::im}) {
+            chat::Change change(chat, "node_gone", chat::now_ms());
+            change.node = id_;
+            change.payload = net::sio::event_payload("node_gone", text::json_string(node));
+            publish(client, chat::encode(change));
+        }
+}
+
+void ClusterNode::renew(Lease lease) {
+    const auto index = static_cast<std::size_t>(lease);
+    const std::string name(lease_names[index]);
+    const std::string lease_key = key("lease:" + name);
+    const std::string millis = std::to_string(settings_.node_timeout.count());
+    auto held = [this, index, name](bool now_held) {
+        if (leases_[index].exchange(now_held) != now_held)
+            spdlog::info("Cluster: node {} {} the {} lease", id_, now_held ? "took" : "lost", name);
+        metrics_.cluster_lease_held(name).Set(now_held ? 1 : 0);
+    };
+    if (leases_[index]) {
+        writer_.command({"EVAL", std::string(renew_script), "1", lease_key, id_, millis},
+                        [held](const redisReply* reply) {
+                            held(!failed(reply, "EVAL") && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1);
+                        });
+        return;
+    }
+    writer_.command({"SET", lease_key, id_, "NX", "PX", millis}, [held](const redisReply* reply) {
+        held(!failed(reply, "SET") && text_of(reply) == "OK");
+    });
+}
+
+void ClusterNode::leave(std::function<void()> done) {
+    for (std::size_t i = 0; i < lease_names.size(); ++i)
+        if (leases_[i].exchange(false))
+            writer_.command({"EVAL", std::string(release_script), "1", key("lease:" + std::string(lease_names[i])), id_},
+                            [](const redisReply* reply) { failed(reply, "EVAL"); });
+    // Replies come in order: this one is the last.
+    if (!writer_.command({"ZADD", key("nodes"), "0", id_}, [done](const redisReply* reply) {
+            failed(reply, "ZADD");
+            done();
+        }))
+        done();
+}
+
+void ClusterNode::update_sync() {
+    const bool now = writer_.up() && reader_.up() && caught_up_;
+    if (in_sync_.exchange(now) != now)
+        spdlog::info("Cluster: node {} {}", id_, now ? "is in sync" : "is out of sync");
+    metrics_.cluster_up().Set(now ? 1 : 0);
+}
+
+ClusterNode::Status ClusterNode::status() const {
+    Status s;
+    s.in_sync = in_sync_;
+    s.problem = !writer_.up() ? writer_.problem() : !reader_.up() ? reader_.problem() : !caught_up_ ? "catching up" : "";
+    s.nodes = nodes_;
+    for (std::size_t i = 0; i < lease_names.size(); ++i)
+        if (leases_[i]) s.leases.emplace_back(lease_names[i]);
+    s.published = published_;
+    s.applied = applied_;
+    s.queued = queue_.size();
+    return s;
+}
+
+}  // namespace ilchat::cluster

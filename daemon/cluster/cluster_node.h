@@ -1,0 +1,116 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/cluster/redis_address.h"
+#include "daemon/cluster/redis_link.h"
+
+struct event_base;
+struct event;
+
+namespace ilchat::metrics {
+class Metrics;
+}
+
+namespace ilchat::cluster {
+
+struct ClusterSettings {
+    RedisAddress address;
+    std::string password;
+    std::string prefix = "ilchatd";
+    std::string node;  // this node's name
+    std::chrono::milliseconds node_timeout{5000};
+};
+
+// The once-per-cluster jobs, each run by the node holding its lease.
+enum class Lease { deletion, preferences };
+inline constexpr std::array<std::string_view, 2> lease_names{"deletion", "preferences"};
+
+// This node's part in the cluster (docs/cluster.md), on the control loop. It appends the changes
+// of this node's clients to their Redis streams (<prefix>:<client>:changes), reads every
+// client's stream in order and hands what it reads to `deliver`; it reports itself alive, tells
+// the others when a node went silent (a "node_gone" change, by whichever node saw it first), and
+// takes the leases of the once-per-cluster jobs.
+class ClusterNode {
+public:
+    // Changes read, in stream order: (client, encoded change).
+    using Deliver = std::function<void(std::vector<std::pair<std::string, std::string>>)>;
+
+    ClusterNode(event_base* base, ClusterSettings settings, metrics::Metrics& metrics, Deliver deliver);
+    ~ClusterNode();
+    ClusterNode(const ClusterNode&) = delete;
+    ClusterNode& operator=(const ClusterNode&) = delete;
+
+    // "<name>/<run>": a restarted node is a new one, so it never takes an earlier run's changes
+    // for its own.
+    const std::string& id() const { return id_; }
+    const ClusterSettings& settings() const { return settings_; }
+
+    void start();
+    // The clients whose streams are read; a new one is read from its beginning.
+    void set_clients(const std::vector<std::string>& names);
+    void publish(const std::string& client, std::string encoded);
+    // A clean stop: the others drop this node's sockets at once instead of after node_timeout;
+    // `done` when Redis has it (or could not be told).
+    void leave(std::function<void()> done);
+
+    // Any thread.
+    bool holds(Lease lease) const { return leases_[static_cast<std::size_t>(lease)].load(); }
+    bool in_sync() const { return in_sync_.load(); }
+
+    struct Status {
+        bool in_sync = false;
+        std::string problem;  // why not, "" when in sync
+        std::vector<std::string> nodes;  // alive, this one included
+        std::vector<std::string> leases;  // held by this node
+        std::uint64_t published = 0;
+        std::uint64_t applied = 0;
+        std::size_t queued = 0;
+    };
+    Status status() const;
+
+private:
+    struct EventDeleter {
+        void operator()(event* ev) const;
+    };
+    std::string stream_of(const std::string& client) const { return settings_.prefix + ":" + client + ":changes"; }
+    std::string key(std::string_view what) const { return settings_.prefix + ":" + std::string(what); }
+    void flush();
+    void read_next();
+    void took(const struct redisReply* reply);
+    void tick();
+    void node_gone(const std::string& node);
+    void renew(Lease lease);
+    void update_sync();
+
+    ClusterSettings settings_;
+    std::string id_;
+    metrics::Metrics& metrics_;
+    Deliver deliver_;
+    RedisLink writer_;
+    RedisLink reader_;
+    std::unique_ptr<event, EventDeleter> ticker_;
+    std::vector<std::string> clients_;
+    std::map<std::string, std::string> last_ids_;  // per client stream: the last entry read
+    std::deque<std::pair<std::string, std::string>> queue_;  // waiting to be appended, in order
+    bool reading_ = false;
+    bool caught_up_ = false;
+    std::vector<std::string> nodes_;
+    std::atomic<bool> in_sync_{false};
+    std::array<std::atomic<bool>, lease_names.size()> leases_{};
+    std::uint64_t published_ = 0;
+    std::uint64_t applied_ = 0;
+};
+
+}  // namespace ilchat::cluster

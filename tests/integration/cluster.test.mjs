@@ -1,0 +1,187 @@
+// Several ilchatd behind one address (docs/cluster.md): three nodes share one database and one
+// real redis-server; browsers (socket.io-client 4.8) sit on different nodes, ILIAS PHP calls
+// whichever node it likes. Every node must show the same rooms and user lists, deliver every
+// event to its own members, and the database must get each row once.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { io } from 'socket.io-client';
+import {
+  admin, backendGet, createDatabase, eventually, freePort, recordEvents, sqlRows, startDaemon, tempDir,
+  writeConfig,
+} from './harness.mjs';
+
+const CREDENTIALS = { key: 'key-0', secret: 'secret-0' };
+const DATABASE = 'ilias_cluster';
+const delay = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Redis and the nodes
+
+// A private redis-server on a Unix socket of its own folder, persisting every write (so that a
+// restart loses nothing).
+async function startRedis(dir) {
+  const socket = path.join(dir, 'redis.sock');
+  const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--dir', dir, '--save', '',
+    '--appendonly', 'yes', '--appendfsync', 'always']);
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const exited = new Promise((resolve) => child.on('close', resolve));
+  await eventually(() => assert.ok(existsSync(socket), `redis-server did not start:\n${output}`), { timeoutMs: 5000 });
+  return { socket, stop: async (signal = 'SIGTERM') => { child.kill(signal); await exited; } };
+}
+
+async function startNode(name, redis) {
+  const port = await freePort();
+  const { serverPath, clientPaths } = writeConfig(tempDir(`ilchat-cluster-${name}-`), {
+    port,
+    server: {
+      disconnect_grace: 1500,
+      cluster: { redis: `unix:${redis.socket}`, node: name, node_timeout: 1500 },
+    },
+    clients: [{ database: { name: DATABASE } }],
+  });
+  const daemon = await startDaemon(serverPath, clientPaths);
+  const node = { name, port, daemon, url: `http://127.0.0.1:${port}`, adminSocket: path.join(path.dirname(serverPath), 'admin.sock') };
+  node.api = async (route) => {
+    const res = await backendGet(port, route, CREDENTIALS);
+    assert.equal(res.status, 200, `GET /backend/${route} on ${name}: ${res.body}`);
+    return res.body;
+  };
+  node.admin = (command, args) => admin(node.adminSocket, args ? { command, arguments: args } : { command });
+  await eventually(async () => assert.equal((await node.admin('cluster-status')).arguments.in_sync, true),
+    { timeoutMs: 5000 });
+  return node;
+}
+
+const sockets = new Set();
+
+function connect(node, nsp) {
+  const socket = io(`${node.url}/client0${nsp}`, { forceNew: true, reconnection: false, transports: ['websocket'] });
+  socket.log = recordEvents(socket);
+  sockets.add(socket);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not connected to ${node.name}`)), 5000);
+    socket.once('connect', () => { clearTimeout(timer); resolve(socket); });
+    socket.once('connect_error', (e) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+// PHP (on `php`) lets user `id` into room 1; the browser logs in on `node` and enters.
+async function joinRoom(php, node, id, name) {
+  assert.equal(await php.api(`Connect/client0/1/${id}`), '{"status":200}');
+  assert.equal(JSON.parse(await php.api(`EnterPrivateRoom/client0/1/${id}`)).success, true);
+  const socket = await connect(node, '');
+  socket.emit('login', name, id);
+  await socket.log.next('loggedIn');
+  socket.emit('enterRoom', 1);
+  await socket.log.next('private_room_entered');
+  return socket;
+}
+
+const userIds = (list) => Object.values(list.users).map((u) => u.id).sort();
+const userCount = (list) => Object.keys(list.users).length;
+
+async function sameRooms(nodes) {
+  await eventually(async () => {
+    const views = await Promise.all(nodes.map(async (n) => (await n.admin('rooms', { namespace: 'client0' })).arguments));
+    for (const view of views.slice(1)) assert.deepEqual(view, views[0]);
+    return views[0];
+  }, { timeoutMs: 5000 });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('several ilchatd behind one address', () => {
+  let dir;
+  let redis;
+  const nodes = {};
+
+  before(async () => {
+    createDatabase(DATABASE);
+    dir = tempDir('ilchat-cluster-');
+    redis = await startRedis(dir);
+    for (const name of ['a', 'b', 'c']) nodes[name] = await startNode(name, redis);
+  });
+
+  after(async () => {
+    for (const socket of sockets) socket.disconnect();
+    for (const node of Object.values(nodes)) {
+      const exit = await node.daemon.stop();
+      assert.deepEqual(exit, { code: 0, signal: null }, node.daemon.output);
+      assert.doesNotMatch(node.daemon.output, / ERROR - /);
+    }
+    await redis?.stop();
+  });
+
+  test('two browsers on different nodes share a room; PHP on a third node kicks', async () => {
+    const { a, b, c } = nodes;
+    const alice = await joinRoom(c, a, 6, 'alice');
+    const bob = await joinRoom(c, b, 7, 'bob');
+    // Both see both, in the same order, wherever they are.
+    const [aliceList] = await alice.log.next('userlist', { match: (l) => userCount(l) === 2 });
+    const [bobList] = await bob.log.next('userlist', { match: (l) => userCount(l) === 2 });
+    assert.deepEqual(aliceList.users, bobList.users);
+    await bob.log.next('notice', { match: (n) => n.content === 'welcome_to_chat' });
+    await alice.log.next('notice', { match: (n) => n.content === 'connect' });
+
+    alice.emit('message', { content: 'hello from a', format: {} }, 1);
+    const [onB] = await bob.log.next('message', { match: (m) => m.content === 'hello from a' });
+    const [onA] = await alice.log.next('message', { match: (m) => m.content === 'hello from a' });
+    assert.deepEqual(onA, onB, 'the same message object, timestamp included, on both nodes');
+    await eventually(() => assert.equal(
+      sqlRows(DATABASE, "SELECT COUNT(*) FROM chatroom_history WHERE message LIKE '%hello from a%'")[0][0], '1'));
+
+    bob.emit('message', { content: 'psst', format: {}, target: { id: 6, username: 'alice', public: 0 } }, 1);
+    await alice.log.next('message', { match: (m) => m.content === 'psst' });
+    await bob.log.next('message', { match: (m) => m.content === 'psst' });
+
+    alice.emit('userStartedTyping', 1);
+    const [typing] = await bob.log.next('userStartedTyping');
+    assert.equal(JSON.parse(typing.subscriber).id, 6);
+
+    await sameRooms([a, b, c]);
+    assert.equal(await c.api('Kick/client0/1/7'), '{"success":true}');
+    await bob.log.next('userjustkicked');
+    await alice.log.next('notice', { match: (n) => n.content === 'user_kicked' });
+    const [after] = await alice.log.next('userlist', { match: (l) => userCount(l) === 1 });
+    assert.deepEqual(userIds(after), [6]);
+    await sameRooms([a, b, c]);
+  });
+
+  test('On-Screen Chat across nodes, each row once', async () => {
+    const { a, b } = nodes;
+    const six = await connect(a, '-im');
+    six.emit('login', 6, 'alice');
+    await six.log.next('login');
+    const seven = await connect(b, '-im');
+    seven.emit('login', 7, 'bob');
+    await seven.log.next('login');
+    six.emit('conversation', [{ id: 6, name: 'alice' }, { id: 7, name: 'bob' }]);
+    const [init] = await six.log.next('conversation-init');
+    six.emit('message', init.id, 6, 'over there');
+    const [got] = await seven.log.next('message', { match: (m) => m.message === 'over there' });
+    assert.equal(got.conversationId, init.id);
+    await seven.log.next('conversation', { match: (c) => c.id === init.id });
+    await eventually(() => {
+      assert.equal(sqlRows(DATABASE, `SELECT COUNT(*) FROM osc_conversation WHERE id = '${init.id}'`)[0][0], '1');
+      assert.equal(sqlRows(DATABASE, "SELECT COUNT(*) FROM osc_messages WHERE message = 'over there'")[0][0], '1');
+    });
+    // Both nodes found the same conversation for the same participants (D6), whoever asks.
+    seven.emit('conversation', [{ id: 7, name: 'bob' }, { id: 6, name: 'alice' }]);
+    const [again] = await seven.log.next('conversation-init');
+    assert.equal(again.id, init.id);
+  });
+
+  test('a node started late catches up and shows the same rooms', async () => {
+    nodes.d = await startNode('d', redis);
+    await sameRooms(Object.values(nodes));
+    await eventually(async () => {
+      const status = await nodes.d.admin('cluster-status');
+      assert.deepEqual(status.arguments.nodes.map((n) => n.split('/')[0]).sort(), ['a', 'b', 'c', 'd']);
+    });
+  });
+});
