@@ -1,5 +1,7 @@
 #include "daemon/cluster/cluster_node.h"
 
+#include <cstdlib>
+
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -51,6 +53,7 @@ ClusterNode::ClusterNode(event_base* base, ClusterSettings settings, metrics::Me
       writer_(base, settings_.address, settings_.password, "writer",
               [this](bool up) {
                   if (up) flush();
+                  else writer_lost();
                   update_sync();
               }),
       reader_(base, settings_.address, settings_.password, "reader",
@@ -95,20 +98,39 @@ void ClusterNode::set_clients(const std::vector<std::string>& names) {
 }
 
 void ClusterNode::publish(const std::string& client, std::string encoded) {
-    queue_.emplace_back(client, std::move(encoded));
+    queue_.push_back({client, std::move(encoded), next_number_++});
     flush();
 }
 
 void ClusterNode::flush() {
     while (!queue_.empty() && writer_.up()) {
-        auto& [client, encoded] = queue_.front();
-        if (!writer_.command({"XADD", stream_of(client), "*", "c", encoded}, [this](const redisReply* reply) {
-                if (!failed(reply, "XADD")) metrics_.cluster_records("published").Increment(), ++published_;
-            }))
+        const Outgoing& next = queue_.front();
+        if (!writer_.command({"XADD", stream_of(next.client), "*", "c", next.encoded, "n", id_, "s",
+                              std::to_string(next.number)},
+                             [this](const redisReply* reply) {
+                                 if (!reply) return;  // lost: writer_lost() sends it again
+                                 // Replies come in order: this one confirms the oldest.
+                                 if (!unconfirmed_.empty()) unconfirmed_.pop_front();
+                                 if (!failed(reply, "XADD")) {
+                                     metrics_.cluster_records("published").Increment();
+                                     ++published_;
+                                 }
+                                 metrics_.cluster_publish_queue().Set(
+                                     static_cast<double>(queue_.size() + unconfirmed_.size()));
+                             }))
             break;
+        unconfirmed_.push_back(std::move(queue_.front()));
         queue_.pop_front();
     }
-    metrics_.cluster_publish_queue().Set(static_cast<double>(queue_.size()));
+    metrics_.cluster_publish_queue().Set(static_cast<double>(queue_.size() + unconfirmed_.size()));
+}
+
+void ClusterNode::writer_lost() {
+    // Redis may or may not have appended them before the connection went: append them again, in
+    // order, before anything newer; a reader that has seen a number drops it (took()).
+    queue_.insert(queue_.begin(), std::make_move_iterator(unconfirmed_.begin()),
+                  std::make_move_iterator(unconfirmed_.end()));
+    unconfirmed_.clear();
 }
 
 void ClusterNode::read_next() {
@@ -140,9 +162,21 @@ void ClusterNode::took(const redisReply* reply) {
                 const redisReply* entry = entries->element[e];
                 if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) continue;
                 last_ids_[client] = text_of(entry->element[0]);
+                // c: the change; n: the node and its number for the change, so that one appended
+                // twice (sent again after a lost connection) is applied once.
                 const redisReply* fields = entry->element[1];
-                for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
-                    if (text_of(fields->element[f]) == "c") batch.emplace_back(client, text_of(fields->element[f + 1]));
+                std::string change, node;
+                std::uint64_t number = 0;
+                for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
+                    const std::string name = text_of(fields->element[f]);
+                    if (name == "c") change = text_of(fields->element[f + 1]);
+                    else if (name == "n") node = text_of(fields->element[f + 1]);
+                    else if (name == "s") number = std::strtoull(text_of(fields->element[f + 1]).c_str(), nullptr, 10);
+                }
+                auto& last = seen_[{client, node}];
+                if (number != 0 && number <= last) continue;
+                last = number;
+                batch.emplace_back(client, std::move(change));
             }
         }
     }
@@ -243,7 +277,7 @@ ClusterNode::Status ClusterNode::status() const {
         if (leases_[i]) s.leases.emplace_back(lease_names[i]);
     s.published = published_;
     s.applied = applied_;
-    s.queued = queue_.size();
+    s.queued = queue_.size() + unconfirmed_.size();
     return s;
 }
 

@@ -87,6 +87,7 @@ private:
     std::string stream_of(const std::string& client) const { return settings_.prefix + ":" + client + ":changes"; }
     std::string key(std::string_view what) const { return settings_.prefix + ":" + std::string(what); }
     void flush();
+    void writer_lost();
     void read_next();
     void took(const struct redisReply* reply);
     void tick();
@@ -103,7 +104,18 @@ private:
     std::unique_ptr<event, EventDeleter> ticker_;
     std::vector<std::string> clients_;
     std::map<std::string, std::string> last_ids_;  // per client stream: the last entry read
-    std::deque<std::pair<std::string, std::string>> queue_;  // waiting to be appended, in order
+    // This node's changes in order: waiting to be appended, and appended but not yet confirmed
+    // (sent again after a lost connection; readers drop a number they have seen).
+    struct Outgoing {
+        std::string client;
+        std::string encoded;
+        std::uint64_t number = 0;
+    };
+    std::deque<Outgoing> queue_;
+    std::deque<Outgoing> unconfirmed_;
+    std::uint64_t next_number_ = 1;
+    // Per client stream and node: the last change number applied.
+    std::map<std::pair<std::string, std::string>, std::uint64_t> seen_;
     bool reading_ = false;
     bool caught_up_ = false;
     std::vector<std::string> nodes_;

@@ -24,14 +24,19 @@ const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 // restart loses nothing).
 async function startRedis(dir) {
   const socket = path.join(dir, 'redis.sock');
-  const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--dir', dir, '--save', '',
-    '--appendonly', 'yes', '--appendfsync', 'always']);
-  let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
-  const exited = new Promise((resolve) => child.on('close', resolve));
-  await eventually(() => assert.ok(existsSync(socket), `redis-server did not start:\n${output}`), { timeoutMs: 5000 });
-  return { socket, stop: async (signal = 'SIGTERM') => { child.kill(signal); await exited; } };
+  const redis = { socket };
+  redis.start = async () => {
+    const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--dir', dir, '--save', '',
+      '--appendonly', 'yes', '--appendfsync', 'always']);
+    let output = '';
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    await eventually(() => assert.ok(existsSync(socket), `redis-server did not start:\n${output}`), { timeoutMs: 5000 });
+    redis.stop = async (signal = 'SIGTERM') => { child.kill(signal); await exited; };
+  };
+  await redis.start();
+  return redis;
 }
 
 async function startNode(name, redis) {
@@ -110,6 +115,7 @@ describe('several ilchatd behind one address', () => {
   after(async () => {
     for (const socket of sockets) socket.disconnect();
     for (const node of Object.values(nodes)) {
+      if (node.killed) continue;
       const exit = await node.daemon.stop();
       assert.deepEqual(exit, { code: 0, signal: null }, node.daemon.output);
       assert.doesNotMatch(node.daemon.output, / ERROR - /);
@@ -183,5 +189,73 @@ describe('several ilchatd behind one address', () => {
       const status = await nodes.d.admin('cluster-status');
       assert.deepEqual(status.arguments.nodes.map((n) => n.split('/')[0]).sort(), ['a', 'b', 'c', 'd']);
     });
+  });
+
+  test('Redis restarted under chat load: nothing lost, nothing twice', async () => {
+    const { a, c } = nodes;
+    const frank = await joinRoom(c, a, 11, 'frank');
+    const grace = await joinRoom(a, c, 12, 'grace');
+    const texts = Array.from({ length: 60 }, (_, i) => `load ${i}`);
+    const sending = (async () => {
+      for (const text of texts) {
+        frank.emit('message', { content: text, format: {} }, 1);
+        await delay(15);
+      }
+    })();
+    await delay(200);
+    await redis.stop();
+    await eventually(async () => assert.equal((await a.admin('cluster-status')).arguments.in_sync, false));
+    await delay(500);
+    await redis.start();
+    await sending;
+    await eventually(async () => {
+      for (const node of [a, c]) assert.equal((await node.admin('cluster-status')).arguments.in_sync, true);
+    }, { timeoutMs: 10000 });
+    for (const socket of [frank, grace]) {
+      for (const text of texts) await socket.log.next('message', { match: (m) => m.content === text, timeoutMs: 10000 });
+      await socket.log.none('message', { match: (m) => m.content.startsWith('load '), what: 'twice' });
+    }
+    const received = grace.log.entries.filter((e) => e.event === 'message').map((e) => e.args[0].content);
+    assert.deepEqual(received.filter((t) => t.startsWith('load ')), texts, 'in the order sent');
+    await eventually(() => assert.equal(
+      sqlRows(DATABASE, "SELECT COUNT(*) FROM chatroom_history WHERE message LIKE '%load %'")[0][0], String(texts.length)));
+  });
+
+  test('a node killed: its users come back through another node, the others notice nothing', async () => {
+    const { a, b, c } = nodes;
+    const erin = await joinRoom(a, c, 10, 'erin');
+    const carol = await joinRoom(a, b, 8, 'carol');
+    const dave = await joinRoom(a, b, 9, 'dave');
+    const heidi = await joinRoom(c, a, 13, 'heidi');
+    await erin.log.next('userlist', { match: (l) => userIds(l).includes(13) });
+    for (const socket of [erin, heidi]) socket.log.clear();
+    const texts = Array.from({ length: 40 }, (_, i) => `during ${i}`);
+    const sending = (async () => {
+      for (const text of texts) {
+        heidi.emit('message', { content: text, format: {} }, 1);
+        await delay(25);
+      }
+    })();
+    await delay(100);
+    b.killed = true;
+    await b.daemon.stop('SIGKILL');
+    carol.disconnect();
+    dave.disconnect();
+    // Carol's browser reconnects, through the balancer, to another node; Dave's does not.
+    const back = await connect(c, '');
+    back.emit('login', 'carol', 8);
+    await back.log.next('loggedIn');
+    back.emit('enterRoom', 1);
+    await back.log.next('private_room_entered');
+    await sending;
+    for (const text of texts) await erin.log.next('message', { match: (m) => m.content === text });
+    await erin.log.next('notice', { match: (n) => n.content === 'disconnected' && n.data.username === 'dave', timeoutMs: 8000 });
+    const [list] = await erin.log.next('userlist', { match: (l) => !userIds(l).includes(9), timeoutMs: 3000 });
+    assert.ok(userIds(list).includes(8), 'carol is still in the room');
+    await erin.log.none('notice', { match: (n) => n.content === 'disconnected' && n.data.username === 'carol', withinMs: 2000 });
+    delete nodes.b;
+    await sameRooms(Object.values(nodes));
+    await eventually(async () => assert.deepEqual(
+      (await a.admin('cluster-status')).arguments.nodes.map((n) => n.split('/')[0]).sort(), ['a', 'c', 'd']), { timeoutMs: 5000 });
   });
 });
