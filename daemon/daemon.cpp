@@ -126,12 +126,31 @@ void Daemon::join_cluster() {
         settings.node = host;
     }
     settings.node_timeout = std::chrono::milliseconds(server.cluster_node_timeout);
+    settings.snapshot_interval = std::chrono::milliseconds(server.cluster_snapshot_interval);
     cluster_ = std::make_unique<cluster::ClusterNode>(
-        control_.base(), std::move(settings), metrics_, [this](std::vector<std::pair<std::string, std::string>> batch) {
+        control_.base(), std::move(settings), metrics_,
+        [this](std::vector<cluster::Delivery> batch) {
             network_.mailbox().post([this, batch = std::move(batch)] {
-                for (const auto& [client, encoded] : batch)
-                    if (auto* c = clients_.find(client)) c->log->receive(encoded);
+                for (const auto& d : batch) {
+                    auto* c = clients_.find(d.client);
+                    if (!c) continue;
+                    if (!d.snapshot) c->log->receive(d.position, d.text, d.replay);
+                    else if (!clients_.restore(d.client, d.text))
+                        spdlog::error("Cluster: the snapshot of {} could not be read; catching up from it skipped", d.client);
+                }
             });
+        },
+        [this](std::function<void(std::vector<cluster::Snapshot>)> done) {
+            network_.mailbox().post([this, done = std::move(done)] {
+                std::vector<cluster::Snapshot> snapshots;
+                for (const auto& c : clients_.clients())
+                    if (auto s = clients_.snapshot(c.config.name))
+                        snapshots.push_back({c.config.name, std::move(s->position), std::move(s->json)});
+                control_.mailbox().post([done, snapshots = std::move(snapshots)]() mutable { done(std::move(snapshots)); });
+            });
+        },
+        [this](bool provisional) {
+            network_.mailbox().post([this, provisional] { clients_.set_provisional(provisional); });
         });
     clients_.join_cluster(
         cluster_->id(),

@@ -94,6 +94,10 @@ const auto table = std::to_array<Setting<ServerConfig>>({
     {"cluster.node_timeout", &ServerConfig::cluster_node_timeout, {K::integer, 1000, 600000}, Reload::restart,
      "milliseconds after which a node that stopped reporting counts as gone: its users' sockets are dropped and, "
      "unless they reconnect to another node within disconnect_grace, they leave"},
+    {"cluster.snapshot_interval", &ServerConfig::cluster_snapshot_interval, {K::integer, 1000, 86400000},
+     Reload::restart,
+     "milliseconds between snapshots of the chat state in Redis; a node that starts or comes back reads the last "
+     "one and the changes after it, and older changes are trimmed from the streams"},
 });
 
 bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }

@@ -50,6 +50,7 @@ struct ServerConfig {
     std::string cluster_prefix = "ilchatd";
     std::string cluster_node;  // "": the host name
     int cluster_node_timeout = 5000;
+    int cluster_snapshot_interval = 60000;
 
     bool operator==(const ServerConfig&) const = default;
 };

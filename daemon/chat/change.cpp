@@ -50,6 +50,10 @@ std::string encode(const Change& c, const rapidjson::Value* parsed) {
         w.Key("r");
         w.Uint64(c.reply);
     }
+    if (c.provisional) {
+        w.Key("v");
+        w.Bool(true);
+    }
     w.Key("p");
     const std::string payload = !c.payload.empty() ? c.payload
                                 : parsed          ? text::to_json(*parsed)
@@ -77,6 +81,8 @@ std::optional<Change> decode(std::string_view text, rapidjson::Document& doc) {
     c.id = string_member(doc, "i");
     if (auto reply = doc.FindMember("r"); reply != doc.MemberEnd() && reply->value.IsUint64())
         c.reply = reply->value.GetUint64();
+    if (auto provisional = doc.FindMember("v"); provisional != doc.MemberEnd() && provisional->value.IsBool())
+        c.provisional = provisional->value.GetBool();
     if (c.kind.empty()) return std::nullopt;
     return c;
 }

@@ -40,6 +40,8 @@ struct Change {
     // Set by the ChangeLog.
     std::string node;         // originating node (its name and this run of it)
     std::uint64_t reply = 0;  // the originating node's waiting backend request; 0 for none
+    // Applied by the originating node at once because Redis was away (docs/cluster.md).
+    bool provisional = false;
 };
 
 // One stream entry's text and back. `encode` takes the payload from `parsed` when the change

@@ -14,7 +14,8 @@ void ChangeLog::publish_to(std::string node, Publish publish, std::function<bool
 
 void ChangeLog::append(Change change, const rapidjson::Value* payload, Reply reply) {
     change.node = node_;
-    if (publish_) {
+    change.provisional = provisional_;
+    if (publish_ && !provisional_) {
         if (reply) {
             change.reply = next_reply_++;
             replies_.emplace(change.reply, std::move(reply));
@@ -28,19 +29,24 @@ void ChangeLog::append(Change change, const rapidjson::Value* payload, Reply rep
         parsed.Parse(text.data(), text.size());
         payload = &parsed;
     }
-    auto answer = apply_(change, *payload, true);
+    auto answer = apply_(change, *payload, true, false);
     if (reply && answer) reply(std::move(*answer));
+    if (provisional_) publish_(encode(change, payload));
 }
 
-void ChangeLog::receive(std::string_view encoded) {
+void ChangeLog::receive(std::string_view position, std::string_view encoded, bool replay) {
+    position_ = position;
     rapidjson::Document doc;
     auto change = decode(encoded, doc);
     if (!change) {
         spdlog::error("Cluster: skipped a record that is no change: {:.200}", encoded);
         return;
     }
-    const bool own = change->node == node_;
-    auto answer = apply_(*change, decoded_payload(doc), own);
+    // This node applied its provisional changes when it made them; they are read back only when
+    // its state is rebuilt, which replaces what they did, so they apply again, silently.
+    const bool own = change->node == node_ && !replay && !change->provisional;
+    const bool silent = replay || (change->node == node_ && change->provisional);
+    auto answer = apply_(*change, decoded_payload(doc), own, silent);
     if (!own || !change->reply) return;
     auto waiting = replies_.extract(change->reply);
     if (!waiting.empty() && answer) waiting.mapped()(std::move(*answer));

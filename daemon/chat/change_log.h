@@ -32,7 +32,9 @@ class ChangeLog {
 public:
     // Applies a change to this node's state; `payload` is the array `[kind, args...]`. Returns
     // the answer to the backend request that made the change, if any.
-    using Apply = std::function<std::optional<net::HttpResponse>(const Change&, const rapidjson::Value& payload, bool own)>;
+    // `silent`: the state changes, nobody is told (a change read again to rebuild the state).
+    using Apply = std::function<std::optional<net::HttpResponse>(const Change&, const rapidjson::Value& payload,
+                                                                 bool own, bool silent)>;
     using Reply = std::function<void(net::HttpResponse)>;
     // Takes an encoded change to the cluster, to come back through receive().
     using Publish = std::function<void(std::string encoded)>;
@@ -50,8 +52,15 @@ public:
     // `payload`: the event as parsed from a socket, when the change carries no payload text.
     // `reply` gets the answer when the change has been applied (at once on a single node).
     void append(Change change, const rapidjson::Value* payload = nullptr, Reply reply = {});
-    // A change read from the client's stream.
-    void receive(std::string_view encoded);
+    // A change read from the client's stream, at `position` (its stream entry id); `replay`:
+    // read again to rebuild the state after Redis was away.
+    void receive(std::string_view position, std::string_view encoded, bool replay = false);
+    // Redis away: changes are applied here at once and published when it is back.
+    void set_provisional(bool provisional) { provisional_ = provisional; }
+    // The stream entry applied last: the state now is the state at this position.
+    const std::string& position() const { return position_; }
+    // The state was replaced by a snapshot taken at `position`.
+    void restored(std::string position) { position_ = std::move(position); }
     // Backend requests of this node waiting for their change to come back.
     std::size_t waiting() const { return replies_.size(); }
 
@@ -60,6 +69,8 @@ private:
     std::string node_;
     Publish publish_;
     std::function<bool()> runs_jobs_;
+    std::string position_ = "0";
+    bool provisional_ = false;
     std::uint64_t next_reply_ = 1;
     std::unordered_map<std::uint64_t, Reply> replies_;
 };

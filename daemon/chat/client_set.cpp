@@ -1,9 +1,12 @@
 #include "daemon/chat/client_set.h"
 
 #include <algorithm>
+#include <array>
 #include <ctime>
 
 #include <spdlog/spdlog.h>
+
+#include "common/text/json.h"
 
 #include "daemon/metrics/metrics.h"
 
@@ -42,9 +45,10 @@ void ClientSet::add(const config::ClientConfig& config, store::PreloadedClient p
     }
     options.connected_at_start = preload.connected;
     c.worker = std::make_unique<store::DatabaseWorker>(name, store::endpoint_of(config), std::move(options));
-    c.log = std::make_unique<ChangeLog>([this, name](const Change& change, const rapidjson::Value& payload, bool own) {
-        return apply(name, change, payload, own);
-    });
+    c.log = std::make_unique<ChangeLog>(
+        [this, name](const Change& change, const rapidjson::Value& payload, bool own, bool silent) {
+            return apply(name, change, payload, own, silent);
+        });
     c.rooms = std::make_unique<RoomChat>(name, socketio_.add_namespace("/" + name), *c.worker, preload.schema,
                                          options_.rooms, network_.timers(), *c.log);
     c.im = std::make_unique<ImChat>(name, socketio_.add_namespace("/" + name + "-im"), *c.worker, network_.mailbox(),
@@ -84,21 +88,35 @@ void ClientSet::take_preload(Client& c, store::PreloadedClient preload) {
 }
 
 std::optional<net::HttpResponse> ClientSet::apply(const std::string& name, const Change& change,
-                                                  const rapidjson::Value& payload, bool own) {
+                                                  const rapidjson::Value& payload, bool own, bool silent) {
     // A change may still arrive for a client a reload or the stop has just removed.
     Client* client = find(name);
     if (!client || !client->rooms || !client->im) return net::HttpResponse::json_error(503, "Namespace not ready");
+    // Silent changes are rare (a rebuild): the namespaces are looked up only for them.
+    std::array<net::sio::Namespace*, 2> muted{};
+    if (silent) muted = {socketio_.find_namespace("/" + name), socketio_.find_namespace("/" + name + "-im")};
+    for (auto* nsp : muted)
+        if (nsp) nsp->mute(true);
+    std::optional<net::HttpResponse> answer;
     switch (change.chat) {
         case Change::Chat::rooms:
             client->rooms->apply(change, payload, own);
-            return std::nullopt;
+            break;
         case Change::Chat::im:
             client->im->apply(change, payload, own);
-            return std::nullopt;
+            break;
         case Change::Chat::backend:
-            return backend_.apply(name, change, payload);
+            answer = backend_.apply(name, change, payload);
+            break;
     }
-    return std::nullopt;
+    for (auto* nsp : muted)
+        if (nsp) nsp->mute(false);
+    return answer;
+}
+
+void ClientSet::set_provisional(bool provisional) {
+    provisional_ = provisional;
+    for (auto& c : clients_) c.log->set_provisional(provisional);
 }
 
 void ClientSet::join_cluster(std::string node, Publish publish, std::function<bool()> runs_jobs) {
@@ -107,6 +125,7 @@ void ClientSet::join_cluster(std::string node, Publish publish, std::function<bo
 }
 
 void ClientSet::cluster_log(Client& client) {
+    client.log->set_provisional(provisional_);
     client.log->publish_to(
         cluster_->node,
         [publish = cluster_->publish, name = client.config.name](std::string encoded) { publish(name, std::move(encoded)); },
@@ -117,6 +136,27 @@ void ClientSet::leave_cluster() {
     if (!cluster_) return;
     for (auto& c : clients_) c.log->publish_to(cluster_->node, [](std::string) {});
     cluster_.reset();
+}
+
+std::optional<ClientSet::Snapshot> ClientSet::snapshot(const std::string& name) const {
+    auto found = std::ranges::find(clients_, name, [](const Client& c) { return c.config.name; });
+    if (found == clients_.end() || !found->rooms || !found->im) return std::nullopt;
+    const std::string& position = found->log->position();
+    return Snapshot{position, "{\"position\":" + text::json_string(position) + ",\"rooms\":" + found->rooms->snapshot() +
+                                  ",\"im\":" + found->im->snapshot() + "}"};
+}
+
+bool ClientSet::restore(const std::string& name, std::string_view json) {
+    Client* client = find(name);
+    rapidjson::Document state;
+    state.Parse(json.data(), json.size());
+    if (!client || !client->rooms || state.HasParseError() || !state.IsObject() || !state.HasMember("position") ||
+        !state["position"].IsString() || !state.HasMember("rooms") || !state.HasMember("im"))
+        return false;
+    client->rooms->restore(state["rooms"]);
+    client->im->restore(state["im"]);
+    client->log->restored(state["position"].GetString());
+    return true;
 }
 
 ClientSet::Client* ClientSet::find(const std::string& name) {

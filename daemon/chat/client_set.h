@@ -72,6 +72,17 @@ public:
     // Stopping in a cluster: the changes of closing sockets are not published any more; the
     // other nodes learn that this node is gone instead.
     void leave_cluster();
+    // Cluster: a client's whole chat state with the stream position it is at (docs/cluster.md,
+    // "Snapshots and catch-up"), and the state replaced by such a snapshot. Empty / false for a
+    // client not served here.
+    struct Snapshot {
+        std::string position;
+        std::string json;
+    };
+    std::optional<Snapshot> snapshot(const std::string& client) const;
+    bool restore(const std::string& client, std::string_view json);
+    // Cluster, Redis away or back: every client applies its changes at once, or through Redis.
+    void set_provisional(bool provisional);
 
     Client* find(const std::string& name);
     const std::vector<Client>& clients() const { return clients_; }
@@ -82,7 +93,7 @@ public:
 private:
     void take_preload(Client& client, store::PreloadedClient preload);
     std::optional<net::HttpResponse> apply(const std::string& client, const Change& change,
-                                           const rapidjson::Value& payload, bool own);
+                                           const rapidjson::Value& payload, bool own, bool silent);
 
     net::NetworkLoop& network_;
     net::sio::Server& socketio_;
@@ -99,6 +110,7 @@ private:
         std::function<bool()> runs_jobs;
     };
     std::optional<Cluster> cluster_;
+    bool provisional_ = false;
     void cluster_log(Client& client);
 };
 

@@ -52,6 +52,9 @@ public:
 
     // A change of this chat (Change::Chat::im), in the log's order.
     void apply(const Change& change, const rapidjson::Value& payload, bool own);
+    // The whole state as JSON (im_chat_snapshot.cpp), and the state replaced by one.
+    std::string snapshot() const;
+    void restore(const rapidjson::Value& state);
 
     // Backend UserConfigChange: {"<userId>": {"acceptsMessages": bool}, ...}.
     net::HttpResponse user_config_change(std::string_view message_json);

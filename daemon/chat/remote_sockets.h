@@ -15,9 +15,16 @@ namespace ilchat::chat {
 // its user itself (LoggedIn); on a single node this stays empty.
 class RemoteSockets {
 public:
-    void logged_in(const Change& change, std::int64_t user) {
-        sockets_.insert_or_assign(change.socket, Entry{user, change.node});
+    void logged_in(const Change& change, std::int64_t user) { logged_in(change.socket, user, change.node); }
+    void logged_in(const std::string& socket, std::int64_t user, const std::string& node) {
+        sockets_.insert_or_assign(socket, Entry{user, node});
     }
+    // The node of a socket known here; nullopt for one of this node.
+    std::optional<std::string> node_of(const std::string& socket) const {
+        auto found = sockets_.find(socket);
+        return found == sockets_.end() ? std::nullopt : std::optional(found->second.node);
+    }
+    void clear() { sockets_.clear(); }
     // The user of the acting socket; `local` is what a socket of this node says.
     std::optional<std::int64_t> user_of(const Change& change, std::optional<std::int64_t> local) const {
         if (local) return local;

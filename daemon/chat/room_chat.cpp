@@ -377,7 +377,11 @@ void RoomChat::socket_gone(const Applying& a, Subscriber& subscriber, const std:
     if (!sockets.empty()) return;
     const std::int64_t user_id = subscriber.id;
     grace_keepers_.insert_or_assign(user_id, a.change.node);
-    if (!a.own) return;
+    // Also when the change is read again to rebuild the state: the timer went with the old one.
+    if (a.change.node == log_.node()) start_grace(user_id);
+}
+
+void RoomChat::start_grace(std::int64_t user_id) {
     auto& timer = grace_timers_[user_id];
     if (!timer)
         timer = std::make_unique<net::LoopTimer>(timers_, [this, user_id] {
@@ -404,7 +408,7 @@ void RoomChat::node_gone(const Applying& a, const Event& event) {
     for (auto& [user, keeper] : grace_keepers_) {
         if (keeper != gone) continue;
         keeper = a.change.node;
-        if (a.own)
+        if (a.change.node == log_.node())
             if (Subscriber* subscriber = find_subscriber(user)) socket_gone(a, *subscriber, {});
     }
 }

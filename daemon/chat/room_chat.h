@@ -49,6 +49,9 @@ public:
 
     // A change of this chat (Change::Chat::rooms), in the log's order.
     void apply(const Change& change, const rapidjson::Value& payload, bool own);
+    // The whole state as JSON (room_chat_snapshot.cpp), and the state replaced by one.
+    std::string snapshot() const;
+    void restore(const rapidjson::Value& state);
 
     // Backend tasks (docs/protocol.md, "Backend routes"), applied like any change at `ts`. `sub_id` is the subRoomId of
     // the ILIAS <= 8 route shape, absent in the ILIAS >= 9 shape (which then also answers without it). Each returns
@@ -110,6 +113,7 @@ private:
     // The subscriber lost a socket; when it was their last, their grace starts, kept by the node
     // that made the change.
     void socket_gone(const Applying& a, Subscriber& subscriber, const std::string& socket);
+    void start_grace(std::int64_t user_id);
     void grace_expired(const Applying& a);
     void node_gone(const Applying& a, const net::sio::Event& event);
     using Handler = void (*)(RoomChat&, const Applying&, const net::sio::Event&);

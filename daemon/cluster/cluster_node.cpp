@@ -1,5 +1,6 @@
 #include "daemon/cluster/cluster_node.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <event2/event.h>
@@ -25,6 +26,17 @@ constexpr int read_count = 500;
 constexpr std::string_view renew_script =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 
+// Whether stream entry id `a` ("<ms>-<seq>") comes after `b`.
+bool later(std::string_view a, std::string_view b) {
+    auto parts = [](std::string_view id) {
+        const auto dash = id.find('-');
+        return std::pair(std::strtoull(std::string(id.substr(0, dash)).c_str(), nullptr, 10),
+                         dash == std::string_view::npos ? 0ULL
+                                                       : std::strtoull(std::string(id.substr(dash + 1)).c_str(), nullptr, 10));
+    };
+    return parts(a) > parts(b);
+}
+
 constexpr std::string_view release_script =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
@@ -45,21 +57,34 @@ bool failed(const redisReply* reply, std::string_view what) {
 
 void ClusterNode::EventDeleter::operator()(event* ev) const { event_free(ev); }
 
-ClusterNode::ClusterNode(event_base* base, ClusterSettings settings, metrics::Metrics& metrics, Deliver deliver)
+ClusterNode::ClusterNode(event_base* base, ClusterSettings settings, metrics::Metrics& metrics, Deliver deliver,
+                         TakeSnapshots take_snapshots, Provisional provisional)
     : settings_(std::move(settings)),
       id_(settings_.node + "/" + net::random_id().substr(0, 8)),
       metrics_(metrics),
       deliver_(std::move(deliver)),
+      take_snapshots_(std::move(take_snapshots)),
+      provisional_(std::move(provisional)),
       writer_(base, settings_.address, settings_.password, "writer",
               [this](bool up) {
-                  if (up) flush();
-                  else writer_lost();
+                  // docs/cluster.md, "Redis away": meanwhile local users are served from this
+                  // node's own view; once Redis is back, the state is rebuilt from the streams.
+                  if (up) {
+                      flush();
+                      if (provisional_on_) provisional_(provisional_on_ = false);
+                  } else {
+                      writer_lost();
+                      if (!provisional_on_) provisional_(provisional_on_ = true);
+                      rebuild_ = true;
+                  }
                   update_sync();
               }),
       reader_(base, settings_.address, settings_.password, "reader",
               [this](bool up) {
                   reading_ = false;
-                  if (up) read_next();
+                  loading_ = 0;
+                  if (up && rebuild_) rebuild();
+                  else if (up) read_next();
                   else caught_up_ = false;
                   update_sync();
               }),
@@ -89,7 +114,7 @@ void ClusterNode::set_clients(const std::vector<std::string>& names) {
     std::map<std::string, std::string> ids;
     for (const auto& name : names) {
         auto known = last_ids_.find(name);
-        ids[name] = known == last_ids_.end() ? "0" : known->second;
+        ids[name] = known == last_ids_.end() ? "" : known->second;  // "": its snapshot first
     }
     last_ids_ = std::move(ids);
     // A new stream is caught up with like the others; the read in flight ends within a second.
@@ -133,8 +158,29 @@ void ClusterNode::writer_lost() {
     unconfirmed_.clear();
 }
 
+void ClusterNode::load_snapshots() {
+    for (auto& [client, id] : last_ids_) {
+        if (!id.empty()) continue;
+        id = "0";  // without a snapshot: the stream from its start
+        ++loading_;
+        reader_.command({"HMGET", key(client + ":snapshot"), "position", "state"}, [this, client](const redisReply* reply) {
+            if (!reply) return;  // connection lost: reader_ starts over
+            --loading_;
+            if (!failed(reply, "HMGET") && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+                reply->element[0]->type == REDIS_REPLY_STRING && reply->element[1]->type == REDIS_REPLY_STRING) {
+                const std::string position = text_of(reply->element[0]);
+                last_ids_[client] = position;
+                deliver_({Delivery{client, position, text_of(reply->element[1]), true, false}});
+            }
+            read_next();
+        });
+    }
+}
+
 void ClusterNode::read_next() {
     if (reading_ || !reader_.up() || last_ids_.empty()) return;
+    load_snapshots();
+    if (loading_ > 0) return;
     std::vector<std::string> argv{"XREAD", "COUNT", std::to_string(read_count), "BLOCK", "1000", "STREAMS"};
     for (const auto& [client, id] : last_ids_) argv.push_back(stream_of(client));
     for (const auto& [client, id] : last_ids_) argv.push_back(id);
@@ -148,7 +194,7 @@ void ClusterNode::read_next() {
 
 void ClusterNode::took(const redisReply* reply) {
     if (failed(reply, "XREAD")) return;
-    std::vector<std::pair<std::string, std::string>> batch;
+    std::vector<Delivery> batch;
     // [[stream, [[id, [field, value, ...]], ...]], ...]; nil when nothing came within the block.
     if (reply->type == REDIS_REPLY_ARRAY) {
         const std::string suffix = ":changes";
@@ -176,12 +222,16 @@ void ClusterNode::took(const redisReply* reply) {
                 auto& last = seen_[{client, node}];
                 if (number != 0 && number <= last) continue;
                 last = number;
-                batch.emplace_back(client, std::move(change));
+                const std::string& position = last_ids_[client];
+                auto until = replay_until_.find(client);
+                const bool replay = until != replay_until_.end() && !later(position, until->second);
+                batch.push_back({client, position, std::move(change), false, replay});
             }
         }
     }
     const bool was_caught_up = caught_up_;
     caught_up_ = batch.size() < static_cast<std::size_t>(read_count);
+    if (caught_up_) replay_until_.clear();
     if (!batch.empty()) {
         applied_ += batch.size();
         metrics_.cluster_records("applied").Increment(static_cast<double>(batch.size()));
@@ -193,6 +243,17 @@ void ClusterNode::took(const redisReply* reply) {
 void ClusterNode::tick() {
     if (!writer_.up()) return;
     const auto now = chat::now_ms();
+    // Where this node has read to: the snapshot writer trims no stream past the slowest node.
+    for (const auto& [client, id] : last_ids_)
+        if (!id.empty()) writer_.command({"HSET", key(client + ":positions"), id_, id}, [](const redisReply* reply) {
+            failed(reply, "HSET");
+        });
+    // The first soon after the lease is taken, so that a rebuild always finds one.
+    const auto since = std::chrono::steady_clock::now() - last_snapshot_;
+    if (holds(Lease::snapshot) && in_sync_ && !rebuild_ && since >= settings_.snapshot_interval) {
+        last_snapshot_ = std::chrono::steady_clock::now();
+        take_snapshots_([this](std::vector<Snapshot> snapshots) { write_snapshots(std::move(snapshots)); });
+    }
     writer_.command({"ZADD", key("nodes"), std::to_string(now + settings_.node_timeout.count()), id_},
                     [](const redisReply* reply) { failed(reply, "ZADD"); });
     // Nodes whose last report ran out: whoever removes one tells every client's stream.
@@ -217,6 +278,8 @@ void ClusterNode::tick() {
 
 void ClusterNode::node_gone(const std::string& node) {
     spdlog::warn("Cluster: node {} stopped reporting; its sockets are dropped on every node", node);
+    for (const auto& client : clients_)
+        writer_.command({"HDEL", key(client + ":positions"), node}, [](const redisReply* reply) { failed(reply, "HDEL"); });
     for (const auto& client : clients_)
         for (auto chat : {chat::Change::Chat::rooms, chat::Change::Chat::im}) {
             chat::Change change(chat, "node_gone", chat::now_ms());
@@ -246,6 +309,44 @@ void ClusterNode::renew(Lease lease) {
     writer_.command({"SET", lease_key, id_, "NX", "PX", millis}, [held](const redisReply* reply) {
         held(!failed(reply, "SET") && text_of(reply) == "OK");
     });
+}
+
+void ClusterNode::write_snapshots(std::vector<Snapshot> snapshots) {
+    for (auto& s : snapshots) {
+        if (s.position == "0") continue;  // nothing read yet
+        writer_.command({"HSET", key(s.client + ":snapshot"), "position", s.position, "state", s.json},
+                        [](const redisReply* reply) { failed(reply, "HSET"); });
+        // Entries before the snapshot go, unless a node alive has not read them yet.
+        writer_.command({"HGETALL", key(s.client + ":positions")}, [this, client = s.client,
+                                                                   position = s.position](const redisReply* reply) {
+            if (failed(reply, "HGETALL") || reply->type != REDIS_REPLY_ARRAY) return;
+            std::string trim_to = position;
+            for (std::size_t i = 0; i + 1 < reply->elements; i += 2)
+                if (std::ranges::find(nodes_, text_of(reply->element[i])) != nodes_.end() &&
+                    later(trim_to, text_of(reply->element[i + 1])))
+                    trim_to = text_of(reply->element[i + 1]);
+            writer_.command({"XTRIM", stream_of(client), "MINID", trim_to}, [](const redisReply* trimmed) {
+                failed(trimmed, "XTRIM");
+            });
+        });
+    }
+}
+
+void ClusterNode::rebuild() {
+    // The state is read again from the last snapshots: silently up to where this node had read
+    // (its users have seen that), and this node's provisional changes wherever they come (the
+    // ChangeLog knows them); what comes after is news. docs/cluster.md, "Redis away".
+    rebuild_ = false;
+    replay_until_.clear();
+    seen_.clear();  // read again from the snapshots: numbers seen before come again
+    for (auto& [client, id] : last_ids_) {
+        if (!id.empty() && id != "0") replay_until_[client] = id;
+        id.clear();  // its snapshot first (read_next())
+    }
+    caught_up_ = false;
+    update_sync();
+    spdlog::info("Cluster: node {} rebuilds its state from the snapshots and the streams", id_);
+    read_next();
 }
 
 void ClusterNode::leave(std::function<void()> done) {

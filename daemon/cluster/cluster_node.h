@@ -31,11 +31,29 @@ struct ClusterSettings {
     std::string prefix = "ilchatd";
     std::string node;  // this node's name
     std::chrono::milliseconds node_timeout{5000};
+    std::chrono::milliseconds snapshot_interval{60000};
 };
 
 // The once-per-cluster jobs, each run by the node holding its lease.
-enum class Lease { deletion, preferences };
-inline constexpr std::array<std::string_view, 2> lease_names{"deletion", "preferences"};
+enum class Lease { deletion, preferences, snapshot };
+inline constexpr std::array<std::string_view, 3> lease_names{"deletion", "preferences", "snapshot"};
+
+// What a node reads from the cluster, in stream order: a change, or a snapshot that replaces a
+// client's state. `replay`: read again to rebuild this node's state after Redis was away
+// (docs/cluster.md): applied without delivering anything or writing the database.
+struct Delivery {
+    std::string client;
+    std::string position;  // stream entry id (of the snapshot: the last entry it covers)
+    std::string text;
+    bool snapshot = false;
+    bool replay = false;
+};
+
+struct Snapshot {
+    std::string client;
+    std::string position;
+    std::string json;
+};
 
 // This node's part in the cluster (docs/cluster.md), on the control loop. It appends the changes
 // of this node's clients to their Redis streams (<prefix>:<client>:changes), reads every
@@ -44,10 +62,15 @@ inline constexpr std::array<std::string_view, 2> lease_names{"deletion", "prefer
 // takes the leases of the once-per-cluster jobs.
 class ClusterNode {
 public:
-    // Changes read, in stream order: (client, encoded change).
-    using Deliver = std::function<void(std::vector<std::pair<std::string, std::string>>)>;
+    using Deliver = std::function<void(std::vector<Delivery>)>;
+    // Takes the snapshots of every client (on the network loop) and hands them to the callback
+    // (on the control loop).
+    using TakeSnapshots = std::function<void(std::function<void(std::vector<Snapshot>)>)>;
+    // Tells the network loop whether changes must be applied provisionally (Redis away).
+    using Provisional = std::function<void(bool)>;
 
-    ClusterNode(event_base* base, ClusterSettings settings, metrics::Metrics& metrics, Deliver deliver);
+    ClusterNode(event_base* base, ClusterSettings settings, metrics::Metrics& metrics, Deliver deliver,
+                TakeSnapshots take_snapshots, Provisional provisional);
     ~ClusterNode();
     ClusterNode(const ClusterNode&) = delete;
     ClusterNode& operator=(const ClusterNode&) = delete;
@@ -88,9 +111,13 @@ private:
     std::string key(std::string_view what) const { return settings_.prefix + ":" + std::string(what); }
     void flush();
     void writer_lost();
+    // Loads the snapshots of clients not read yet, then reads on.
+    void load_snapshots();
     void read_next();
     void took(const struct redisReply* reply);
     void tick();
+    void write_snapshots(std::vector<Snapshot> snapshots);
+    void rebuild();
     void node_gone(const std::string& node);
     void renew(Lease lease);
     void update_sync();
@@ -99,6 +126,8 @@ private:
     std::string id_;
     metrics::Metrics& metrics_;
     Deliver deliver_;
+    TakeSnapshots take_snapshots_;
+    Provisional provisional_;
     RedisLink writer_;
     RedisLink reader_;
     std::unique_ptr<event, EventDeleter> ticker_;
@@ -118,6 +147,12 @@ private:
     std::map<std::pair<std::string, std::string>, std::uint64_t> seen_;
     bool reading_ = false;
     bool caught_up_ = false;
+    std::size_t loading_ = 0;  // snapshot reads in flight: the stream is read after them
+    // After Redis was away: read again up to here, per client, to rebuild this node's state.
+    std::map<std::string, std::string> replay_until_;
+    bool rebuild_ = false;  // Redis was away since the last rebuild
+    bool provisional_on_ = false;
+    std::chrono::steady_clock::time_point last_snapshot_{};
     std::vector<std::string> nodes_;
     std::atomic<bool> in_sync_{false};
     std::array<std::atomic<bool>, lease_names.size()> leases_{};

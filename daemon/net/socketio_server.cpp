@@ -168,6 +168,7 @@ SharedFrame Namespace::event_frame(std::string_view event, std::string_view args
 }
 
 void Namespace::deliver(const SharedFrame& frame, const std::vector<Socket*>& sockets, const Socket* except) {
+    if (muted_) return;
     std::size_t delivered = 0;
     for (Socket* socket : sockets)
         if (socket != except) {
@@ -182,7 +183,7 @@ void Namespace::deliver(const SharedFrame& frame, const std::vector<Socket*>& so
 
 void Namespace::deliver_to_room(const std::string& room, const SharedFrame& frame, const Socket* except) {
     auto found = rooms_.find(room);
-    if (found == rooms_.end()) return;
+    if (found == rooms_.end() || muted_) return;
     // Sending may close a slow session, which removes sockets from this very room.
     deliver(frame, {found->second.begin(), found->second.end()}, except);
 }

@@ -116,6 +116,8 @@ public:
     // Ends the Engine.IO session of every socket here, so that their clients connect again (and
     // log in again) the way they do after a network loss.
     void reconnect_all();
+    // While muted, events go nowhere: the chat above replays changes its clients have seen.
+    void mute(bool muted) { muted_ = muted; }
 
 private:
     friend class Socket;
@@ -132,6 +134,7 @@ private:
     std::function<void(Socket&, std::string_view)> on_disconnect_;
     std::unordered_map<std::string_view, Socket*> sockets_;  // keys view the sockets' own ids
     std::unordered_map<std::string, std::unordered_set<Socket*>> rooms_;
+    bool muted_ = false;
 };
 
 class Server final : public eio::SessionHandler {

@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import {
-  admin, backendGet, createDatabase, eventually, freePort, recordEvents, sqlRows, startDaemon, tempDir,
-  writeConfig,
+  admin, backendGet, createDatabase, eventually, freePort, metricsPortOf, recordEvents, scrape, sqlRows, startDaemon,
+  tempDir, writeConfig,
 } from './harness.mjs';
 
 const CREDENTIALS = { key: 'key-0', secret: 'secret-0' };
@@ -45,12 +45,16 @@ async function startNode(name, redis) {
     port,
     server: {
       disconnect_grace: 1500,
-      cluster: { redis: `unix:${redis.socket}`, node: name, node_timeout: 1500 },
+      metrics_address: '127.0.0.1:0',
+      cluster: { redis: `unix:${redis.socket}`, node: name, node_timeout: 1500, snapshot_interval: 2000 },
     },
     clients: [{ database: { name: DATABASE } }],
   });
   const daemon = await startDaemon(serverPath, clientPaths);
-  const node = { name, port, daemon, url: `http://127.0.0.1:${port}`, adminSocket: path.join(path.dirname(serverPath), 'admin.sock') };
+  const node = {
+    name, port, daemon, url: `http://127.0.0.1:${port}`, adminSocket: path.join(path.dirname(serverPath), 'admin.sock'),
+    metricsPort: metricsPortOf(daemon),
+  };
   node.api = async (route) => {
     const res = await backendGet(port, route, CREDENTIALS);
     assert.equal(res.status, 200, `GET /backend/${route} on ${name}: ${res.body}`);
@@ -182,8 +186,10 @@ describe('several ilchatd behind one address', () => {
     assert.equal(again.id, init.id);
   });
 
-  test('a node started late catches up and shows the same rooms', async () => {
+  test('a node started late catches up from a snapshot and shows the same rooms', async () => {
+    await delay(2500);  // a snapshot is written
     nodes.d = await startNode('d', redis);
+    assert.match(nodes.d.daemon.output, /rooms and \d+ subscribers of namespace client0 restored/);
     await sameRooms(Object.values(nodes));
     await eventually(async () => {
       const status = await nodes.d.admin('cluster-status');
@@ -191,32 +197,39 @@ describe('several ilchatd behind one address', () => {
     });
   });
 
-  test('Redis restarted under chat load: nothing lost, nothing twice', async () => {
+  test('Redis restarted under chat load: local users served meanwhile, nothing lost, nothing twice', async () => {
     const { a, c } = nodes;
     const frank = await joinRoom(c, a, 11, 'frank');
     const grace = await joinRoom(a, c, 12, 'grace');
     const texts = Array.from({ length: 60 }, (_, i) => `load ${i}`);
-    const sending = (async () => {
-      for (const text of texts) {
+    const send = async (from, to) => {
+      for (const text of texts.slice(from, to)) {
         frank.emit('message', { content: text, format: {} }, 1);
         await delay(15);
       }
-    })();
-    await delay(200);
+    };
+    await send(0, 20);
     await redis.stop();
     await eventually(async () => assert.equal((await a.admin('cluster-status')).arguments.in_sync, false));
-    await delay(500);
+    const readyz = await fetch(`http://127.0.0.1:${a.metricsPort}/readyz`);
+    assert.equal(readyz.status, 503, 'a node out of sync gets no new users');
+    assert.equal(await scrape(a.metricsPort, 'ilchatd_cluster_up'), 0);
+    // Frank's node still serves him while Redis is away.
+    await send(20, 40);
+    await frank.log.next('message', { match: (m) => m.content === 'load 39' });
     await redis.start();
-    await sending;
+    await send(40, 60);
     await eventually(async () => {
       for (const node of [a, c]) assert.equal((await node.admin('cluster-status')).arguments.in_sync, true);
     }, { timeoutMs: 10000 });
+    // Each message once, in the order sent, on both nodes.
+    const loads = (socket) => socket.log.entries.filter((e) => e.event === 'message' && e.args[0].content.startsWith('load '))
+      .map((e) => e.args[0].content);
     for (const socket of [frank, grace]) {
-      for (const text of texts) await socket.log.next('message', { match: (m) => m.content === text, timeoutMs: 10000 });
-      await socket.log.none('message', { match: (m) => m.content.startsWith('load '), what: 'twice' });
+      await eventually(() => assert.equal(loads(socket).length, texts.length), { timeoutMs: 10000 });
+      await delay(300);
+      assert.deepEqual(loads(socket), texts);
     }
-    const received = grace.log.entries.filter((e) => e.event === 'message').map((e) => e.args[0].content);
-    assert.deepEqual(received.filter((t) => t.startsWith('load ')), texts, 'in the order sent');
     await eventually(() => assert.equal(
       sqlRows(DATABASE, "SELECT COUNT(*) FROM chatroom_history WHERE message LIKE '%load %'")[0][0], String(texts.length)));
   });

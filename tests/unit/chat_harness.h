@@ -406,7 +406,7 @@ struct ChatFixture {
     // A single node's log: every change applied to `chat` at once (declared after the log).
     template <class Chat>
     static chat::ChangeLog::Apply applying_to(Chat& chat) {
-        return [&chat](const chat::Change& change, const rapidjson::Value& payload, bool own) {
+        return [&chat](const chat::Change& change, const rapidjson::Value& payload, bool own, bool) {
             chat.apply(change, payload, own);
             return std::optional<net::HttpResponse>();
         };
