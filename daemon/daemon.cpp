@@ -127,6 +127,8 @@ void Daemon::join_cluster() {
     }
     settings.node_timeout = std::chrono::milliseconds(server.cluster_node_timeout);
     settings.snapshot_interval = std::chrono::milliseconds(server.cluster_snapshot_interval);
+    settings.queue_limit = static_cast<std::size_t>(server.write_queue_limit);
+    if (!server.spool_dir.empty()) settings.spool_path = server.spool_dir + "/cluster.spool";
     cluster_ = std::make_unique<cluster::ClusterNode>(
         control_.base(), std::move(settings), metrics_,
         [this](std::vector<cluster::Delivery> batch) {

@@ -76,6 +76,12 @@ ClusterNode::ClusterNode(event_base* base, ClusterSettings settings, metrics::Me
                       writer_lost();
                       if (!provisional_on_) provisional_(provisional_on_ = true);
                       rebuild_ = true;
+                      // Its leases run out in Redis and another node takes them: cut off, this
+                      // one must not run the once-per-cluster jobs any more.
+                      for (std::size_t i = 0; i < lease_names.size(); ++i) {
+                          leases_[i] = false;
+                          metrics_.cluster_lease_held(lease_names[i]).Set(0);
+                      }
                   }
                   update_sync();
               }),
@@ -100,8 +106,22 @@ ClusterNode::ClusterNode(event_base* base, ClusterSettings settings, metrics::Me
 
 ClusterNode::~ClusterNode() = default;
 
+void ClusterNode::open_spool() {
+    if (settings_.spool_path.empty()) return;
+    try {
+        spool_ = std::make_unique<store::SpoolFile>(settings_.spool_path);
+        if (spool_->pending() > 0)
+            spdlog::warn("Cluster: {} changes of an earlier run wait in {}; they are published first",
+                         spool_->pending(), settings_.spool_path);
+    } catch (const std::system_error& e) {
+        spdlog::warn("Cluster: no spool ({}: {}); changes wait in memory only while Redis is away",
+                     settings_.spool_path, e.what());
+    }
+}
+
 void ClusterNode::start() {
     spdlog::info("Cluster: node {} joins the cluster \"{}\" at {}", id_, settings_.prefix, describe(settings_.address));
+    open_spool();
     writer_.start();
     reader_.start();
     const auto every = settings_.node_timeout / 3;
@@ -123,14 +143,47 @@ void ClusterNode::set_clients(const std::vector<std::string>& names) {
 }
 
 void ClusterNode::publish(const std::string& client, std::string encoded) {
-    queue_.push_back({client, std::move(encoded), next_number_++});
+    Outgoing change{client, std::move(encoded), id_, next_number_++};
+    const bool spooling = spool_ && (spool_->pending() > 0 || queue_.size() + unconfirmed_.size() >= settings_.queue_limit);
+    if (spooling) {
+        try {
+            // client, node, number, change: one line (a change's JSON holds no raw newline or tab).
+            spool_->append({change.client + "\t" + change.node + "\t" + std::to_string(change.number) + "\t" + change.encoded});
+            metrics_.cluster_publish_queue().Set(static_cast<double>(queued()));
+            return;
+        } catch (const std::system_error& e) {
+            // A full disk: memory is the last place left.
+            spdlog::error("Cluster: cannot spool to {}: {}; keeping the change in memory", spool_->path(), e.what());
+        }
+    }
+    queue_.push_back(std::move(change));
     flush();
 }
 
+std::size_t ClusterNode::queued() const {
+    return queue_.size() + unconfirmed_.size() + (spool_ ? spool_->pending() - spooled_in_queue_ : 0);
+}
+
+void ClusterNode::refill_from_spool() {
+    // One batch at a time: its lines are consumed once Redis confirmed all of them, so a crash
+    // meanwhile sends them again (with their numbers, which readers drop when seen).
+    if (!spool_ || spooled_in_queue_ > 0 || !queue_.empty() || !unconfirmed_.empty()) return;
+    if (spool_->pending() == 0) return;
+    for (auto& line : spool_->peek(settings_.queue_limit)) {
+        const auto a = line.find('\t'), b = line.find('\t', a + 1), c = line.find('\t', b + 1);
+        if (c == std::string::npos) continue;
+        queue_.push_back({line.substr(0, a), line.substr(c + 1), line.substr(a + 1, b - a - 1),
+                          std::strtoull(line.substr(b + 1, c - b - 1).c_str(), nullptr, 10)});
+        ++spooled_in_queue_;
+    }
+    if (spooled_in_queue_ == 0) spool_->consumed();  // only unreadable lines
+}
+
 void ClusterNode::flush() {
+    refill_from_spool();
     while (!queue_.empty() && writer_.up()) {
         const Outgoing& next = queue_.front();
-        if (!writer_.command({"XADD", stream_of(next.client), "*", "c", next.encoded, "n", id_, "s",
+        if (!writer_.command({"XADD", stream_of(next.client), "*", "c", next.encoded, "n", next.node, "s",
                               std::to_string(next.number)},
                              [this](const redisReply* reply) {
                                  if (!reply) return;  // lost: writer_lost() sends it again
@@ -140,14 +193,21 @@ void ClusterNode::flush() {
                                      metrics_.cluster_records("published").Increment();
                                      ++published_;
                                  }
-                                 metrics_.cluster_publish_queue().Set(
-                                     static_cast<double>(queue_.size() + unconfirmed_.size()));
+                                 if (queue_.empty() && unconfirmed_.empty()) {
+                                     if (spooled_in_queue_ > 0) {
+                                         spool_->consumed();
+                                         spooled_in_queue_ = 0;
+                                         if (spool_->pending() == 0) spool_->clear();
+                                     }
+                                     if (spool_ && spool_->pending() > 0) flush();  // the next batch
+                                 }
+                                 metrics_.cluster_publish_queue().Set(static_cast<double>(queued()));
                              }))
             break;
         unconfirmed_.push_back(std::move(queue_.front()));
         queue_.pop_front();
     }
-    metrics_.cluster_publish_queue().Set(static_cast<double>(queue_.size() + unconfirmed_.size()));
+    metrics_.cluster_publish_queue().Set(static_cast<double>(queued()));
 }
 
 void ClusterNode::writer_lost() {
@@ -378,7 +438,7 @@ ClusterNode::Status ClusterNode::status() const {
         if (leases_[i]) s.leases.emplace_back(lease_names[i]);
     s.published = published_;
     s.applied = applied_;
-    s.queued = queue_.size() + unconfirmed_.size();
+    s.queued = queued();
     return s;
 }
 

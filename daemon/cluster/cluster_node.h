@@ -15,6 +15,7 @@
 
 #include "common/cluster/redis_address.h"
 #include "daemon/cluster/redis_link.h"
+#include "daemon/store/spool_file.h"
 
 struct event_base;
 struct event;
@@ -32,6 +33,10 @@ struct ClusterSettings {
     std::string node;  // this node's name
     std::chrono::milliseconds node_timeout{5000};
     std::chrono::milliseconds snapshot_interval{60000};
+    // Changes waiting in memory for Redis before the rest go to the spool file; "" keeps them
+    // all in memory.
+    std::size_t queue_limit = 10000;
+    std::string spool_path;
 };
 
 // The once-per-cluster jobs, each run by the node holding its lease.
@@ -111,6 +116,9 @@ private:
     std::string key(std::string_view what) const { return settings_.prefix + ":" + std::string(what); }
     void flush();
     void writer_lost();
+    void refill_from_spool();
+    void open_spool();
+    std::size_t queued() const;  // waiting to be appended or confirmed, spool included
     // Loads the snapshots of clients not read yet, then reads on.
     void load_snapshots();
     void read_next();
@@ -135,14 +143,19 @@ private:
     std::map<std::string, std::string> last_ids_;  // per client stream: the last entry read
     // This node's changes in order: waiting to be appended, and appended but not yet confirmed
     // (sent again after a lost connection; readers drop a number they have seen).
+    // Changes keep the node run and number they got first, also through the spool and a restart.
     struct Outgoing {
         std::string client;
         std::string encoded;
+        std::string node;
         std::uint64_t number = 0;
     };
     std::deque<Outgoing> queue_;
     std::deque<Outgoing> unconfirmed_;
     std::uint64_t next_number_ = 1;
+    // Beyond queue_limit, and while it holds any, changes wait here (fsync'd, replayed at start).
+    std::unique_ptr<store::SpoolFile> spool_;
+    std::size_t spooled_in_queue_ = 0;  // lines of the spool now in queue_ or unconfirmed_
     // Per client stream and node: the last change number applied.
     std::map<std::pair<std::string, std::string>, std::uint64_t> seen_;
     bool reading_ = false;

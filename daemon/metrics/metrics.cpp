@@ -99,7 +99,7 @@ constexpr Definition definitions[] = {
     {"ilchatd_cluster_publish_queue", MetricType::Gauge, {},
      "Cluster mode: changes of this node waiting to be appended to Redis (grows while Redis is away)."},
     {"ilchatd_cluster_lease_held", MetricType::Gauge, {"lease"},
-     "Cluster mode: 1 while this node holds the lease of a once-per-cluster job (deletion, preferences)."},
+     "Cluster mode: 1 while this node holds the lease of a once-per-cluster job (deletion, preferences, snapshot)."},
 };
 
 // Accessors name their metric; a typo stops the build here instead of failing at run time.

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import {
@@ -45,6 +45,7 @@ async function startNode(name, redis) {
     port,
     server: {
       disconnect_grace: 1500,
+      write_queue_limit: 100,  // beyond it, changes waiting for Redis go to the spool
       metrics_address: '127.0.0.1:0',
       cluster: { redis: `unix:${redis.socket}`, node: name, node_timeout: 1500, snapshot_interval: 2000 },
     },
@@ -53,6 +54,7 @@ async function startNode(name, redis) {
   const daemon = await startDaemon(serverPath, clientPaths);
   const node = {
     name, port, daemon, url: `http://127.0.0.1:${port}`, adminSocket: path.join(path.dirname(serverPath), 'admin.sock'),
+    spool: path.join(path.dirname(serverPath), 'spool', 'cluster.spool'),
     metricsPort: metricsPortOf(daemon),
   };
   node.api = async (route) => {
@@ -201,11 +203,11 @@ describe('several ilchatd behind one address', () => {
     const { a, c } = nodes;
     const frank = await joinRoom(c, a, 11, 'frank');
     const grace = await joinRoom(a, c, 12, 'grace');
-    const texts = Array.from({ length: 60 }, (_, i) => `load ${i}`);
+    const texts = Array.from({ length: 200 }, (_, i) => `load ${i}`);
     const send = async (from, to) => {
       for (const text of texts.slice(from, to)) {
         frank.emit('message', { content: text, format: {} }, 1);
-        await delay(15);
+        await delay(5);
       }
     };
     await send(0, 20);
@@ -214,11 +216,13 @@ describe('several ilchatd behind one address', () => {
     const readyz = await fetch(`http://127.0.0.1:${a.metricsPort}/readyz`);
     assert.equal(readyz.status, 503, 'a node out of sync gets no new users');
     assert.equal(await scrape(a.metricsPort, 'ilchatd_cluster_up'), 0);
-    // Frank's node still serves him while Redis is away.
-    await send(20, 40);
-    await frank.log.next('message', { match: (m) => m.content === 'load 39' });
+    // Frank's node still serves him while Redis is away; past write_queue_limit its changes wait
+    // in the spool file.
+    await send(20, 180);
+    await frank.log.next('message', { match: (m) => m.content === 'load 179' });
+    assert.ok(readFileSync(a.spool, 'utf8').split('\n').length > 50, 'changes beyond the limit are spooled');
     await redis.start();
-    await send(40, 60);
+    await send(180, 200);
     await eventually(async () => {
       for (const node of [a, c]) assert.equal((await node.admin('cluster-status')).arguments.in_sync, true);
     }, { timeoutMs: 10000 });
