@@ -161,7 +161,8 @@ void ClusterNode::publish(const std::string& client, std::string encoded) {
 }
 
 std::size_t ClusterNode::queued() const {
-    return queue_.size() + unconfirmed_.size() + (spool_ ? spool_->pending() - spooled_in_queue_ : 0);
+    // Changes sent and waiting for Redis's reply are not counted: under load there are always some.
+    return queue_.size() + (spool_ ? spool_->pending() - spooled_in_queue_ : 0);
 }
 
 void ClusterNode::refill_from_spool() {

@@ -118,7 +118,7 @@ private:
     void writer_lost();
     void refill_from_spool();
     void open_spool();
-    std::size_t queued() const;  // waiting to be appended or confirmed, spool included
+    std::size_t queued() const;  // waiting to be sent, spool included
     // Loads the snapshots of clients not read yet, then reads on.
     void load_snapshots();
     void read_next();
