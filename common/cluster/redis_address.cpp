@@ -42,7 +42,8 @@ std::optional<RedisAddress> parse_redis_address(std::string_view text, std::stri
         text = text.substr(0, slash);
     }
     std::string_view host = text;
-    if (text.starts_with('[')) {  // [IPv6]:port
+    const bool bracketed = text.starts_with('[');
+    if (bracketed) {  // [IPv6]:port
         auto close = text.find(']');
         if (close == std::string_view::npos) {
             problem = "unclosed [ in the host";
@@ -70,6 +71,10 @@ std::optional<RedisAddress> parse_redis_address(std::string_view text, std::stri
     }
     if (host.empty()) {
         problem = "no host";
+        return std::nullopt;
+    }
+    if (!bracketed && host.find(':') != std::string_view::npos) {
+        problem = "put an IPv6 host in [ ], e.g. redis://[::1]:6379";
         return std::nullopt;
     }
     address.host = std::string(host);

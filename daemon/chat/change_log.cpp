@@ -14,8 +14,10 @@ void ChangeLog::publish_to(std::string node, Publish publish, std::function<bool
 
 void ChangeLog::append(Change change, const rapidjson::Value* payload, Reply reply) {
     change.node = node_;
-    change.provisional = provisional_;
-    if (publish_ && !provisional_) {
+    // Provisional only in a cluster: a single node has nothing to publish later.
+    const bool provisional = provisional_ && publish_;
+    change.provisional = provisional;
+    if (publish_ && !provisional) {
         if (reply) {
             change.reply = next_reply_++;
             replies_.emplace(change.reply, std::move(reply));
@@ -31,7 +33,7 @@ void ChangeLog::append(Change change, const rapidjson::Value* payload, Reply rep
     }
     auto answer = apply_(change, *payload, true, false);
     if (reply && answer) reply(std::move(*answer));
-    if (provisional_) publish_(encode(change, payload));
+    if (provisional) publish_(encode(change, payload));
 }
 
 void ChangeLog::receive(std::string_view position, std::string_view encoded, bool replay) {

@@ -14,7 +14,8 @@ std::string ImChat::snapshot() const {
     w.StartObject();
     w.Key("participants");
     w.StartArray();
-    for (const auto& [id, p] : participants_) {
+    for (const auto* entry : in_order(participants_)) {
+        const auto& [id, p] = *entry;
         w.StartObject();
         w.Key("id");
         w.Int64(id);
@@ -31,7 +32,8 @@ std::string ImChat::snapshot() const {
     w.EndArray();
     w.Key("conversations");
     w.StartArray();
-    for (const auto& [id, c] : conversations_) {
+    for (const auto* entry : in_order(conversations_)) {
+        const auto& [id, c] = *entry;
         w.StartObject();
         w.Key("id");
         put(w, id);
@@ -60,7 +62,7 @@ std::string ImChat::snapshot() const {
     if (accepting_) {
         w.Key("accepting");
         w.StartArray();
-        for (auto id : *accepting_) w.Int64(id);
+        for (auto id : sorted(*accepting_)) w.Int64(id);
         w.EndArray();
     }
     w.EndObject();

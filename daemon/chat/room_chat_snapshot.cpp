@@ -36,7 +36,8 @@ std::string RoomChat::snapshot() const {
     w.EndArray();
     w.Key("subscribers");
     w.StartArray();
-    for (const auto& [id, s] : subscribers_) {
+    for (const auto* entry : in_order(subscribers_)) {
+        const auto& [id, s] = *entry;
         w.StartObject();
         w.Key("id");
         w.Int64(id);
@@ -52,7 +53,8 @@ std::string RoomChat::snapshot() const {
     w.EndArray();
     w.Key("graces");
     w.StartArray();
-    for (const auto& [user, keeper] : grace_keepers_) {
+    for (const auto* entry : in_order(grace_keepers_)) {
+        const auto& [user, keeper] = *entry;
         w.StartArray();
         w.Int64(user);
         put(w, keeper);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +21,23 @@
 namespace ilchat::chat::snapshot {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Hash containers in key order, so that the same state always gives the same text (snapshots of
+// two nodes, or of one before and after a rebuild, compare as text).
+template <class Map>
+std::vector<const typename Map::value_type*> in_order(const Map& map) {
+    std::vector<const typename Map::value_type*> entries;
+    for (const auto& entry : map) entries.push_back(&entry);
+    std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    return entries;
+}
+
+template <class Set>
+std::vector<typename Set::value_type> sorted(const Set& set) {
+    std::vector<typename Set::value_type> values(set.begin(), set.end());
+    std::sort(values.begin(), values.end());
+    return values;
+}
 
 inline void put(Writer& w, std::string_view text) { w.String(text.data(), static_cast<rapidjson::SizeType>(text.size())); }
 
