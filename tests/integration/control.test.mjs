@@ -56,8 +56,15 @@ describe('admin socket', () => {
     assert.equal(reply.result, 0);
     const names = reply.arguments.commands.map((c) => c.name);
     assert.deepEqual(names, ['help', 'version', 'status', 'stats', 'config-show', 'reload', 'log-reopen', 'log-level',
-      'namespaces', 'rooms', 'connections', 'purge-now', 'db-status', 'shutdown']);
+      'namespaces', 'rooms', 'connections', 'purge-now', 'db-status', 'cluster-status', 'shutdown']);
     for (const name of names) assert.match(reply.text, new RegExp(`^${name}\\b`, 'm'));
+  });
+
+  test('cluster-status on a single node says so', async () => {
+    const reply = await admin(socketPath, { command: 'cluster-status' });
+    assert.equal(reply.result, 0);
+    assert.deepEqual(reply.arguments, { clustered: false, in_sync: true });
+    assert.match(reply.text, /single node/);
   });
 
   test('version, status, namespaces, rooms, connections describe the running daemon', async () => {

@@ -123,7 +123,9 @@ TEST_CASE("init: an ILCHATD_* variable for each key only ilchatd reads, none for
     for (const auto& setting : config::server_settings()) {
         INFO(setting.key);
         std::string name = "ILCHATD_" + std::string(setting.key);
-        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+        // cluster.redis -> ILCHATD_CLUSTER_REDIS
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return c == '.' ? '_' : std::toupper(c); });
         const bool ilchatd_only = std::ranges::any_of(own, [&](const auto& s) { return s.key == setting.key; });
         auto variables = ctl::init_variables();
         auto found = std::ranges::find(variables, name, &ctl::InitVariable::name);
