@@ -12,7 +12,6 @@
 #include "daemon/chat/clock.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/net/random_id.h"
-#include "daemon/net/socketio_server.h"
 
 namespace ilchat::cluster {
 
@@ -345,7 +344,7 @@ void ClusterNode::node_gone(const std::string& node) {
         for (auto chat : {chat::Change::Chat::rooms, chat::Change::Chat::im}) {
             chat::Change change(chat, "node_gone", chat::now_ms());
             change.node = id_;
-            change.payload = net::sio::event_payload("node_gone", text::json_string(node));
+            change.payload = "[\"node_gone\"," + text::json_string(node) + "]";
             publish(client, chat::encode(change));
         }
 }
