@@ -113,11 +113,14 @@ void Daemon::join_cluster() {
     cluster::ClusterSettings settings;
     std::string problem;
     settings.address = *cluster::parse_redis_address(server.cluster_redis, problem);  // checked when loaded
-    if (!server.cluster_password_file.empty()) {
-        std::ifstream file(server.cluster_password_file);
-        if (!file || !std::getline(file, settings.password))
-            throw std::runtime_error("cluster.password_file: cannot read \"" + server.cluster_password_file + "\"");
-    }
+    if (!server.cluster_password_file.empty())
+        settings.password = [file = server.cluster_password_file] {
+            // Read at each connection: a new password reaches the next one without a restart.
+            std::ifstream in(file);
+            std::string password;
+            if (!in || !std::getline(in, password)) spdlog::error("Cluster: cannot read cluster.password_file {}", file);
+            return password;
+        };
     settings.prefix = server.cluster_prefix;
     settings.node = server.cluster_node;
     if (settings.node.empty()) {

@@ -86,7 +86,7 @@ const auto table = std::to_array<Setting<ServerConfig>>({
      "Redis shared by several ilchatd behind one address: redis://host[:port][/db], unix:/path or /path of a "
      "socket; \"\" runs a single node (README, \"Running several ilchatd\")"},
     {"cluster.password_file", &ServerConfig::cluster_password_file, {K::optional_path}, Reload::restart,
-     "file whose first line is the Redis password (AUTH); unset for none"},
+     "file whose first line is the Redis password (AUTH), read at each connection to Redis; unset for none"},
     {"cluster.prefix", &ServerConfig::cluster_prefix, {K::nonempty_text}, Reload::restart,
      "prefix of the cluster's Redis keys; nodes with the same prefix form one cluster"},
     {"cluster.node", &ServerConfig::cluster_node, {K::text}, Reload::restart,

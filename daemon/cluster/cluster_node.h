@@ -28,7 +28,7 @@ namespace ilchat::cluster {
 
 struct ClusterSettings {
     RedisAddress address;
-    std::string password;
+    RedisLink::Password password;
     std::string prefix = "ilchatd";
     std::string node;  // this node's name
     std::chrono::milliseconds node_timeout{5000};

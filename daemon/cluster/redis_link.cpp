@@ -25,7 +25,7 @@ bool is_error(const redisReply* reply) { return !reply || reply->type == REDIS_R
 
 void RedisLink::EventDeleter::operator()(event* ev) const { event_free(ev); }
 
-RedisLink::RedisLink(event_base* base, RedisAddress address, std::string password, std::string name,
+RedisLink::RedisLink(event_base* base, RedisAddress address, Password password, std::string name,
                      std::function<void(bool)> on_state)
     : base_(base),
       address_(std::move(address)),
@@ -67,7 +67,8 @@ void RedisLink::start() {
             if (context_) redisAsyncDisconnect(context_);
         };
     };
-    if (!password_.empty()) command({"AUTH", password_}, refused("AUTH"));
+    if (const std::string password = password_ ? password_() : std::string(); !password.empty())
+        command({"AUTH", password}, refused("AUTH"));
     if (address_.database != 0) command({"SELECT", std::to_string(address_.database)}, refused("SELECT"));
     command({"PING"}, [this, check = refused("PING")](const redisReply* reply) {
         check(reply);

@@ -22,8 +22,10 @@ class RedisLink {
 public:
     // The reply, or nullptr when the connection was lost before it came.
     using Reply = std::function<void(const redisReply*)>;
+    // The password at each (re)connection ("" for none), so that a changed one needs no restart.
+    using Password = std::function<std::string()>;
 
-    RedisLink(event_base* base, RedisAddress address, std::string password, std::string name,
+    RedisLink(event_base* base, RedisAddress address, Password password, std::string name,
               std::function<void(bool up)> on_state);
     ~RedisLink();
     RedisLink(const RedisLink&) = delete;
@@ -48,7 +50,7 @@ private:
 
     event_base* base_;
     RedisAddress address_;
-    std::string password_;
+    Password password_;
     std::string name_;
     std::function<void(bool)> on_state_;
     redisAsyncContext* context_ = nullptr;  // owned by hiredis once connecting: it frees it after a loss

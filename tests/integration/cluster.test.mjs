@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import {
@@ -25,9 +25,9 @@ const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 async function startRedis(dir) {
   const socket = path.join(dir, 'redis.sock');
   const redis = { socket };
-  redis.start = async () => {
+  redis.start = async (...extra) => {
     const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--dir', dir, '--save', '',
-      '--appendonly', 'yes', '--appendfsync', 'always']);
+      '--appendonly', 'yes', '--appendfsync', 'always', ...extra]);
     let output = '';
     child.stdout.on('data', (d) => { output += d; });
     child.stderr.on('data', (d) => { output += d; });
@@ -39,7 +39,7 @@ async function startRedis(dir) {
   return redis;
 }
 
-async function startNode(name, redis) {
+async function startNode(name, redis, cluster = {}) {
   const port = await freePort();
   const { serverPath, clientPaths } = writeConfig(tempDir(`ilchat-cluster-${name}-`), {
     port,
@@ -47,7 +47,7 @@ async function startNode(name, redis) {
       disconnect_grace: 1500,
       write_queue_limit: 100,  // beyond it, changes waiting for Redis go to the spool
       metrics_address: '127.0.0.1:0',
-      cluster: { redis: `unix:${redis.socket}`, node: name, node_timeout: 1500, snapshot_interval: 2000 },
+      cluster: { redis: `unix:${redis.socket}`, node: name, node_timeout: 1500, snapshot_interval: 2000, ...cluster },
     },
     clients: [{ database: { name: DATABASE } }],
   });
@@ -63,8 +63,10 @@ async function startNode(name, redis) {
     return res.body;
   };
   node.admin = (command, args) => admin(node.adminSocket, args ? { command, arguments: args } : { command });
-  await eventually(async () => assert.equal((await node.admin('cluster-status')).arguments.in_sync, true),
-    { timeoutMs: 5000 });
+  if (!cluster.password_file) {
+    await eventually(async () => assert.equal((await node.admin('cluster-status')).arguments.in_sync, true),
+      { timeoutMs: 5000 });
+  }
   return node;
 }
 
@@ -161,6 +163,13 @@ describe('several ilchatd behind one address', () => {
     await alice.log.next('notice', { match: (n) => n.content === 'user_kicked' });
     const [after] = await alice.log.next('userlist', { match: (l) => userCount(l) === 1 });
     assert.deepEqual(userIds(after), [6]);
+    await sameRooms([a, b, c]);
+
+    const ivan = await joinRoom(a, b, 14, 'ivan');
+    await alice.log.next('userlist', { match: (l) => userIds(l).includes(14) });
+    assert.equal(await c.api('Ban/client0/1/14'), '{"success":true}');
+    await ivan.log.next('userjustbanned');
+    await alice.log.next('notice', { match: (n) => n.content === 'user_banned' && n.data.user === 'ivan' });
     await sameRooms([a, b, c]);
   });
 
@@ -274,5 +283,30 @@ describe('several ilchatd behind one address', () => {
     await sameRooms(Object.values(nodes));
     await eventually(async () => assert.deepEqual(
       (await a.admin('cluster-status')).arguments.nodes.map((n) => n.split('/')[0]).sort(), ['a', 'c', 'd']), { timeoutMs: 5000 });
+  });
+
+  test('a Redis with a password: a wrong one is refused without showing it, a new one is read at the next connection', async () => {
+    const redisDir = tempDir('ilchat-cluster-auth-');
+    const secured = await startRedis(redisDir);
+    await secured.stop();
+    await secured.start('--requirepass', 'right-pass-83f2');
+    const passwordFile = path.join(redisDir, 'redis.password');
+    writeFileSync(passwordFile, 'wrong-pass-19ac\n');
+    const x = await startNode('x', secured, { password_file: passwordFile, prefix: 'auth' });
+    try {
+      await eventually(async () => {
+        const status = await x.admin('cluster-status');
+        assert.equal(status.arguments.in_sync, false);
+        assert.match(status.arguments.problem, /AUTH refused/);
+      }, { timeoutMs: 5000 });
+      assert.doesNotMatch(x.daemon.output, /wrong-pass-19ac/);
+      writeFileSync(passwordFile, 'right-pass-83f2\n');
+      await eventually(async () => assert.equal((await x.admin('cluster-status')).arguments.in_sync, true), { timeoutMs: 8000 });
+      assert.doesNotMatch(x.daemon.output, /right-pass-83f2/);
+    } finally {
+      const exit = await x.daemon.stop();
+      assert.deepEqual(exit, { code: 0, signal: null }, x.daemon.output);
+      await secured.stop();
+    }
   });
 });
