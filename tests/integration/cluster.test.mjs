@@ -4,13 +4,12 @@
 // event to its own members, and the database must get each row once.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import {
   admin, backendGet, createDatabase, eventually, freePort, metricsPortOf, recordEvents, scrape, sqlRows, startDaemon,
-  tempDir, writeConfig,
+  startRedis, tempDir, writeConfig,
 } from './harness.mjs';
 
 const CREDENTIALS = { key: 'key-0', secret: 'secret-0' };
@@ -19,25 +18,6 @@ const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Redis and the nodes
-
-// A private redis-server on a Unix socket of its own folder, persisting every write (so that a
-// restart loses nothing).
-async function startRedis(dir) {
-  const socket = path.join(dir, 'redis.sock');
-  const redis = { socket };
-  redis.start = async (...extra) => {
-    const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--dir', dir, '--save', '',
-      '--appendonly', 'yes', '--appendfsync', 'always', ...extra]);
-    let output = '';
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
-    const exited = new Promise((resolve) => child.on('close', resolve));
-    await eventually(() => assert.ok(existsSync(socket), `redis-server did not start:\n${output}`), { timeoutMs: 5000 });
-    redis.stop = async (signal = 'SIGTERM') => { child.kill(signal); await exited; };
-  };
-  await redis.start();
-  return redis;
-}
 
 async function startNode(name, redis, cluster = {}) {
   const port = await freePort();

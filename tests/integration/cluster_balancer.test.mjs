@@ -6,12 +6,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import {
   admin, backendGet, createDatabase, eventually, freePort, metricsPortOf, recordEvents, sourceDir, startDaemon,
-  tempDir, writeConfig,
+  startRedis, tempDir, writeConfig,
 } from './harness.mjs';
 
 const CREDENTIALS = { key: 'key-0', secret: 'secret-0' };
@@ -26,15 +26,6 @@ function spawnLogged(command, args) {
   proc.exited = new Promise((resolve) => child.on('close', resolve));
   proc.stop = async (signal = 'SIGTERM') => { child.kill(signal); await proc.exited; };
   return proc;
-}
-
-async function startRedis(dir) {
-  const socket = path.join(dir, 'redis.sock');
-  const redis = spawnLogged('redis-server', ['--port', '0', '--unixsocket', socket, '--dir', dir, '--save', '',
-    '--appendonly', 'yes']);
-  await eventually(() => assert.ok(existsSync(socket), `redis-server did not start:\n${redis.output}`), { timeoutMs: 5000 });
-  redis.socket = socket;
-  return redis;
 }
 
 async function startNode(name, redis) {

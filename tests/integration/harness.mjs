@@ -262,3 +262,24 @@ export async function scrape(metricsPort, series) {
 export function metricsPortOf(daemon) {
   return Number(daemon.output.match(/Metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics/)[1]);
 }
+
+// A private redis-server for the cluster tests, on a Unix socket in `dir`, persisting every write
+// (so that a restart loses nothing). `redis.stop()` and `redis.start(...args)` stop it and start it
+// again on the same files, with extra arguments such as `--requirepass`.
+export async function startRedis(dir) {
+  const socket = path.join(dir, 'redis.sock');
+  const redis = { socket };
+  redis.start = async (...extra) => {
+    const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--dir', dir, '--save', '',
+      '--appendonly', 'yes', '--appendfsync', 'always', ...extra]);
+    let output = '';
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    await eventually(() => { if (!existsSync(socket)) throw new Error(`redis-server did not start:\n${output}`); },
+      { timeoutMs: 5000 });
+    redis.stop = async (signal = 'SIGTERM') => { child.kill(signal); await exited; };
+  };
+  await redis.start();
+  return redis;
+}

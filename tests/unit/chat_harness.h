@@ -396,6 +396,25 @@ private:
 
 // What every chat test stands on, in the order it must be built and torn down; a fixture derives
 // from it and adds its chat object, which then goes first.
+// On-Screen Chat: a browser on /ilias-im that logged in as `id`.
+inline Client im_user(Server& server, std::int64_t id, const std::string& name) {
+    Client c(server, "/ilias-im");
+    c.emit("login", std::to_string(id) + "," + text::json_string(name));
+    REQUIRE(json_of(c.last("login").arg(0), "id") == std::to_string(id));
+    return c;
+}
+
+// On-Screen Chat: `conversation` with these participants; the id of the conversation-init that
+// answers it (after the worker's answer about the latest message came back through the mailbox).
+inline std::string open_conversation(Client& requester, const std::string& participants) {
+    const std::size_t before = requester.received("conversation-init").size();
+    requester.emit("conversation", participants);
+    REQUIRE(requester.wait_for("conversation-init", before + 1));
+    auto init = requester.received("conversation-init");
+    REQUIRE(init.size() == before + 1);
+    return init.back().arg(0)["id"].GetString();
+}
+
 struct ChatFixture {
     QuietLog quiet;            // first: the worker logs until it is gone
     metrics::Metrics metrics;  // the chat's counters of ignored events and messages

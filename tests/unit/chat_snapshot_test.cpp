@@ -81,19 +81,9 @@ struct ImNode : test::ChatFixture {
 
     explicit ImNode(const std::string& node) { stream.join(node); }
 
-    Client user(std::int64_t id, const std::string& name) {
-        Client c(server, "/ilias-im");
-        c.emit("login", std::to_string(id) + "," + text::json_string(name));
-        REQUIRE(json_of(c.last("login").arg(0), "id") == std::to_string(id));
-        return c;
-    }
-
-    // `conversation` with these participants: the id of the conversation-init that answers it.
+    Client user(std::int64_t id, const std::string& name) { return test::im_user(server, id, name); }
     std::string open(Client& requester, const std::string& participants) {
-        const std::size_t before = requester.received("conversation-init").size();
-        requester.emit("conversation", participants);
-        REQUIRE(requester.wait_for("conversation-init", before + 1));
-        return requester.received("conversation-init").back().arg(0)["id"].GetString();
+        return test::open_conversation(requester, participants);
     }
 };
 

@@ -22,22 +22,9 @@ struct Im : test::ChatFixture {
     chat::ImChat chat{"ilias", server.add_namespace("/ilias-im"), database.worker(), loop.mailbox(),
                       chat::ImChatOptions{true, &metrics}, loop.timers(), log};
 
-    Client user(std::int64_t id, const std::string& name) {
-        Client c(server, "/ilias-im");
-        c.emit("login", std::to_string(id) + "," + text::json_string(name));
-        REQUIRE(json_of(c.last("login").arg(0), "id") == std::to_string(id));
-        return c;
-    }
-
-    // `conversation` with these participants; the id of the conversation-init that answers it
-    // (after the worker's answer about the latest message came back through the mailbox).
+    Client user(std::int64_t id, const std::string& name) { return test::im_user(server, id, name); }
     std::string open(Client& requester, const std::string& participants) {
-        const std::size_t before = requester.received("conversation-init").size();
-        requester.emit("conversation", participants);
-        REQUIRE(requester.wait_for("conversation-init", before + 1));
-        auto init = requester.received("conversation-init");
-        REQUIRE(init.size() == before + 1);
-        return init.back().arg(0)["id"].GetString();
+        return test::open_conversation(requester, participants);
     }
 
     double ignored(std::string_view reason) { return metrics.ignored_events("/ilias-im", reason).Value(); }
