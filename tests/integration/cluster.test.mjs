@@ -8,8 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import {
-  admin, backendGet, createDatabase, eventually, freePort, metricsPortOf, recordEvents, scrape, sqlRows, startDaemon,
-  startRedis, tempDir, writeConfig,
+  admin, backendGet, createDatabase, eventually, freePort, ilchatctl, metricsPortOf, recordEvents, run, scrape, sqlRows,
+  startDaemon, startRedis, tempDir, writeConfig,
 } from './harness.mjs';
 
 const CREDENTIALS = { key: 'key-0', secret: 'secret-0' };
@@ -178,6 +178,9 @@ describe('several ilchatd behind one address', () => {
   });
 
   test('a node started late catches up from a snapshot and shows the same rooms', async () => {
+    const cli = await run(ilchatctl, ['cluster-status', '--socket', nodes.a.adminSocket]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /in sync\nnodes alive: /);
     await delay(2500);  // a snapshot is written
     nodes.d = await startNode('d', redis);
     assert.match(nodes.d.daemon.output, /rooms and \d+ subscribers of namespace client0 restored/);
@@ -205,6 +208,9 @@ describe('several ilchatd behind one address', () => {
     const readyz = await fetch(`http://127.0.0.1:${a.metricsPort}/readyz`);
     assert.equal(readyz.status, 503, 'a node out of sync gets no new users');
     assert.equal(await scrape(a.metricsPort, 'ilchatd_cluster_up'), 0);
+    const cli = await run(ilchatctl, ['cluster-status', '--socket', a.adminSocket]);
+    assert.equal(cli.code, 1, 'ilchatctl cluster-status fails while the node is out of sync');
+    assert.match(cli.stdout + cli.stderr, /OUT OF SYNC/);
     // Frank's node still serves him while Redis is away; past write_queue_limit its changes wait
     // in the spool file.
     await send(20, 180);
