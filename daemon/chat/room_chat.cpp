@@ -213,8 +213,9 @@ void RoomChat::cancel_grace(std::int64_t user_id) {
     if (auto found = grace_timers_.find(user_id); found != grace_timers_.end()) found->second->cancel();
 }
 
-void RoomChat::ignored(std::string_view reason) {
-    if (options_.metrics) options_.metrics->ignored_events("/" + client_name_, reason).Increment();
+void RoomChat::ignored(const Applying& a, std::string_view reason) {
+    // Counted where the event came in, once in a cluster.
+    if (options_.metrics && a.own) options_.metrics->ignored_events("/" + client_name_, reason).Increment();
 }
 
 void RoomChat::write(const Applying& a, store::WriteRecord record) {
@@ -255,7 +256,7 @@ void RoomChat::on_enter_room(const Applying& a, const Event& event) {
     Room* room = where ? find_room(where->key) : nullptr;
     if (!subscriber || !room) {
         spdlog::warn("enterRoom ignored in namespace {}: {}", client_name_, subscriber ? "unknown room" : "not logged in");
-        ignored(subscriber ? "unknown_room" : "not_logged_in");
+        ignored(a, subscriber ? "unknown_room" : "not_logged_in");
         return;
     }
     cancel_grace(subscriber->id);
@@ -283,20 +284,20 @@ void RoomChat::on_message(const Applying& a, const Event& event) {
     Subscriber* subscriber = subscriber_of(a);
     if (!subscriber) {
         spdlog::error("Missing subscriber, don't process message");
-        ignored("not_logged_in");
+        ignored(a, "not_logged_in");
         return;
     }
     auto where = event_room(event, 1);
     Room* room = where ? find_room(where->key) : nullptr;
     if (!room || !event.arg(0).IsObject()) {
         spdlog::warn("message ignored in namespace {}: unknown room or malformed data", client_name_);
-        ignored("malformed");
+        ignored(a, "malformed");
         return;
     }
     // docs/decisions.md D15: only a subscriber who entered the room may post to it.
     if (!room->is_joined(subscriber->id) || !room->subscribers.count(subscriber->id)) {
         spdlog::warn("message of subscriber {} to room {} ignored: not in the room", subscriber->id, room->key);
-        ignored("not_in_room");
+        ignored(a, "not_in_room");
         return;
     }
     const rapidjson::Value& data = event.arg(0);
@@ -344,7 +345,7 @@ void RoomChat::on_typing(const Applying& a, const Event& event, bool started) {
     if (!subscriber || !room) return;
     if (!room->subscribers.count(subscriber->id) || !room->is_joined(subscriber->id)) {
         spdlog::debug("Subscriber is not in room, don't process message");
-        ignored("not_in_room");
+        ignored(a, "not_in_room");
         return;
     }
     std::vector<Socket*> receivers;

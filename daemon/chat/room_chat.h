@@ -129,7 +129,7 @@ private:
     void emit_userlist(const Room& room, const RoomRef& ref);
     void flush_userlists();
     void cancel_grace(std::int64_t user_id);
-    void ignored(std::string_view reason);
+    void ignored(const Applying& a, std::string_view reason);
     // Database writes are made once, by the node where the change happened.
     void write(const Applying& a, store::WriteRecord record);
 
