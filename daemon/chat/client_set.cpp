@@ -14,6 +14,9 @@ namespace ilchat::chat {
 
 namespace {
 
+// Looked up for every change applied: no copy of the name.
+const std::string& name_of(const ClientSet::Client& c) { return c.config.name; }
+
 // A worker job: whoever is still in chatroom_users moves to chatroom_sessions now (as the Node
 // server does when it starts and stops; docs/protocol.md, "SQL").
 void leave_all_users(db::Connection& db) {
@@ -139,7 +142,7 @@ void ClientSet::leave_cluster() {
 }
 
 std::optional<ClientSet::Snapshot> ClientSet::snapshot(const std::string& name) const {
-    auto found = std::ranges::find(clients_, name, [](const Client& c) { return c.config.name; });
+    auto found = std::ranges::find(clients_, name, name_of);
     if (found == clients_.end() || !found->rooms || !found->im) return std::nullopt;
     const std::string& position = found->log->position();
     return Snapshot{position, "{\"position\":" + text::json_string(position) + ",\"rooms\":" + found->rooms->snapshot() +
@@ -160,12 +163,12 @@ bool ClientSet::restore(const std::string& name, std::string_view json) {
 }
 
 ClientSet::Client* ClientSet::find(const std::string& name) {
-    auto found = std::ranges::find(clients_, name, [](const Client& c) { return c.config.name; });
+    auto found = std::ranges::find(clients_, name, name_of);
     return found == clients_.end() ? nullptr : &*found;
 }
 
 void ClientSet::remove(const std::string& name) {
-    auto found = std::ranges::find(clients_, name, [](const Client& c) { return c.config.name; });
+    auto found = std::ranges::find(clients_, name, name_of);
     if (found == clients_.end()) return;
     backend_.remove_client(name);
     found->rooms.reset();
