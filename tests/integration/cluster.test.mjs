@@ -295,4 +295,31 @@ describe('several ilchatd behind one address', () => {
       await secured.stop();
     }
   });
+
+  test('a node that could not report for node_timeout closes its sessions when it is back', async () => {
+    const { a } = nodes;
+    const f = await startNode('f', redis);
+    try {
+      const judy = await joinRoom(a, f, 15, 'judy');
+      const watcher = await joinRoom(a, a, 16, 'ken');
+      await watcher.log.next('userlist', { match: (l) => userIds(l).includes(15) });
+      const seesF = async () => (await a.admin('cluster-status')).arguments.nodes.some((n) => n.startsWith('f/'));
+      await eventually(async () => assert.ok(await seesF()), { timeoutMs: 5000 });
+      // Stopped, f reports nothing: the others take it for gone and drop its sockets.
+      f.daemon.child.kill('SIGSTOP');
+      await eventually(async () => assert.ok(!(await seesF())), { timeoutMs: 6000 });
+      await eventually(() => assert.match(a.daemon.output, /node f\/\S+ stopped reporting/));
+      f.daemon.child.kill('SIGCONT');
+      // Back, it learns that it was taken for gone and ends its sessions: its users do not stay in
+      // a view of the rooms the others no longer share; their browsers connect again.
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`judy's session was not ended:\n${f.daemon.output}`)), 8000);
+        judy.once('disconnect', () => { clearTimeout(timer); resolve(); });
+      });
+      await eventually(() => assert.match(f.daemon.output, /this node was taken for gone/), { timeoutMs: 5000 });
+    } finally {
+      const exit = await f.daemon.stop();
+      assert.deepEqual(exit, { code: 0, signal: null }, f.daemon.output);
+    }
+  });
 });
