@@ -18,6 +18,16 @@ namespace ilchat {
 
 namespace {
 
+// cluster.node, or this host's name up to its first dot: session ids and the balancer's
+// routing carry it (docs/cluster.md, "Stickiness").
+std::string cluster_node_name(const config::ServerConfig& server) {
+    if (!server.cluster_node.empty()) return server.cluster_node;
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    std::string name(host);
+    return name.substr(0, name.find('.'));
+}
+
 net::eio::Settings engineio_settings(const config::ServerConfig& server, metrics::Metrics& metrics) {
     net::eio::Settings settings;
     settings.metrics = &metrics;
@@ -28,6 +38,7 @@ net::eio::Settings engineio_settings(const config::ServerConfig& server, metrics
     settings.max_payload = static_cast<std::size_t>(server.max_payload);
     settings.max_queued_packets = static_cast<std::size_t>(server.send_queue_max_packets);
     settings.max_queued_bytes = static_cast<std::size_t>(server.send_queue_max_bytes);
+    if (!server.cluster_redis.empty()) settings.sid_prefix = cluster_node_name(server) + ".";
     return settings;
 }
 
@@ -122,12 +133,7 @@ void Daemon::join_cluster() {
             return password;
         };
     settings.prefix = server.cluster_prefix;
-    settings.node = server.cluster_node;
-    if (settings.node.empty()) {
-        char host[256] = {};
-        ::gethostname(host, sizeof host - 1);
-        settings.node = host;
-    }
+    settings.node = cluster_node_name(server);
     settings.node_timeout = std::chrono::milliseconds(server.cluster_node_timeout);
     settings.snapshot_interval = std::chrono::milliseconds(server.cluster_snapshot_interval);
     settings.queue_limit = static_cast<std::size_t>(server.write_queue_limit);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <unistd.h>
 
 #include "common/cluster/redis_address.h"
@@ -90,7 +91,9 @@ const auto table = std::to_array<Setting<ServerConfig>>({
     {"cluster.prefix", &ServerConfig::cluster_prefix, {K::nonempty_text}, Reload::restart,
      "prefix of the cluster's Redis keys; nodes with the same prefix form one cluster"},
     {"cluster.node", &ServerConfig::cluster_node, {K::text}, Reload::restart,
-     "this node's name in the cluster, metrics and logs", false, false, nullptr, "the host name"},
+     "this node's name in the cluster, logs and status: letters, digits, - and _; it begins the node's session "
+     "ids (\"<node>.\"), by which a load balancer routes each request of a session to its node",
+     false, false, nullptr, "the host name up to its first dot"},
     {"cluster.node_timeout", &ServerConfig::cluster_node_timeout, {K::integer, 1000, 600000}, Reload::restart,
      "milliseconds after which a node that stopped reporting counts as gone: its users' sockets are dropped and, "
      "unless they reconnect to another node within disconnect_grace, they leave"},
@@ -133,6 +136,11 @@ ServerConfig load_server_config(const rapidjson::Value& root, const std::string&
     if (!config.cluster_redis.empty()) {
         std::string problem;
         if (!cluster::parse_redis_address(config.cluster_redis, problem)) diag.error(file, "cluster.redis", problem);
+        const bool plain = std::ranges::all_of(config.cluster_node, [](unsigned char c) {
+            return std::isalnum(c) || c == '-' || c == '_';
+        });
+        if (!plain || config.cluster_node.size() > 64)
+            diag.error(file, "cluster.node", "only letters, digits, - and _ (at most 64): it begins session ids");
         if (!config.cluster_password_file.empty() && !readable(config.cluster_password_file))
             diag.error(file, "cluster.password_file", "cannot read \"" + config.cluster_password_file + "\"");
     }

@@ -604,7 +604,7 @@ std::optional<HttpResponse> Server::handle_http(const HttpRequest& request, Http
         if (!format) return failure(settings_, request, protocol, ErrorCode::bad_request);
         if (shutting_down_) return HttpResponse::json_error(503, "Shutting down");
         if (settings_.metrics) settings_.metrics->handshakes("polling").Increment();
-        auto session = std::make_unique<Session>(*this, random_id(), protocol);
+        auto session = std::make_unique<Session>(*this, settings_.sid_prefix + random_id(), protocol);
         Session& opened = *session;
         sessions_.emplace(opened.id(), std::move(session));
         handler_.on_open(opened);
@@ -629,7 +629,7 @@ WebSocketConnection* Server::accept_websocket(const HttpRequest& request, lws* w
     }
     if (!request.has_query("sid")) {
         if (settings_.metrics) settings_.metrics->handshakes("websocket").Increment();
-        auto session = std::make_unique<Session>(*this, random_id(), protocol_of(request));
+        auto session = std::make_unique<Session>(*this, settings_.sid_prefix + random_id(), protocol_of(request));
         auto* transport = new WebSocketTransport(wsi, *this, session.get());
         Session& opened = *session;
         sessions_.emplace(opened.id(), std::move(session));

@@ -46,6 +46,9 @@ struct Settings {
     std::size_t max_queued_packets = 10000;
     std::size_t max_queued_bytes = 8 * 1024 * 1024;
     metrics::Metrics* metrics = nullptr;  // counts handshakes, failures and disconnects when given
+    // Begins every session id: in a cluster "<node>.", so that a load balancer routes each
+    // request of a session to the node that opened it (docs/cluster.md, "Stickiness").
+    std::string sid_prefix;
 };
 
 enum class CloseReason { client_close, transport_close, ping_timeout, parse_error, slow_consumer, server_close };

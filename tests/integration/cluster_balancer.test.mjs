@@ -68,9 +68,11 @@ const sockets = new Set();
 
 // A browser as the ILIAS page runs it: through the balancer, cookies kept, and on every
 // (re)connect it logs in and enters its room again.
+// Like ILIAS's, it sends no cookies (withCredentials off): a chat on another origin than
+// ILIAS's pages gets none, so the session id alone must lead each request to its node.
 function browser(url, { id, name, transports = ['polling', 'websocket'] }) {
   const socket = io(`${url}/client0`, {
-    forceNew: true, withCredentials: true, transports, reconnectionDelay: 100, reconnectionDelayMax: 300,
+    forceNew: true, withCredentials: false, transports, reconnectionDelay: 100, reconnectionDelayMax: 300,
   });
   socket.log = recordEvents(socket);
   socket.on('connect', () => socket.emit('login', name, id));
@@ -127,11 +129,12 @@ describe('a cluster behind HAProxy', () => {
     await redis?.stop();
   });
 
-  test('long-polling browsers stick to their node and chat across the nodes', async () => {
+  test('long-polling browsers without cookies stay on their node by session id and chat across the nodes', async () => {
     const users = [6, 7, 8].map((id) => browser(url, { id, name: `u${id}`, transports: ['polling'] }));
     for (const u of users) await u.log.next('private_room_entered', { timeoutMs: 5000 });
     const where = await Promise.all(users.map((u) => nodeOf(nodes, u)));
     assert.ok(where.every(Boolean), 'every session is on a node');
+    users.forEach((u, i) => assert.ok(u.io.engine.id.startsWith(`${where[i].name}.`), `the sid ${u.io.engine.id} names its node`));
     assert.ok(new Set(where.map((n) => n.name)).size > 1, 'the balancer spreads the sessions');
     // Many polls per session: each must reach the node that has the session.
     for (let round = 0; round < 5; round += 1) {
