@@ -74,6 +74,8 @@ bool Error::server_away() const {
     }
 }
 
+bool Error::conflict() const { return code_ == ER_LOCK_DEADLOCK || code_ == ER_LOCK_WAIT_TIMEOUT; }
+
 std::string describe(const Endpoint& endpoint) {
     if (endpoint.host.starts_with('/')) return endpoint.host;
     return endpoint.host + ":" + std::to_string(endpoint.port);

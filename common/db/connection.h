@@ -29,6 +29,10 @@ public:
     // The server is away (refused, unreachable, gone, shutting down, full) rather than the
     // request or the configuration wrong: worth waiting for.
     bool server_away() const;
+    // Another writer of the same rows won (a deadlock, a lock wait that timed out): the server
+    // rolled the transaction back, and running it again is the cure. Several ilchatd writing
+    // one database meet this (docs/cluster.md).
+    bool conflict() const;
 
 private:
     unsigned code_;

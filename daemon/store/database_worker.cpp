@@ -200,42 +200,59 @@ bool DatabaseWorker::store_fast(db::Connection& db, const std::vector<WriteRecor
         db.execute("COMMIT");
         return true;
     } catch (const db::Error& e) {
-        if (e.server_away()) throw;
+        if (e.server_away() || e.conflict()) throw;
         db.execute("ROLLBACK");
         return false;
     }
 }
 
 bool DatabaseWorker::store(const std::vector<WriteRecord>& records, bool replay) {
-    const auto started = std::chrono::steady_clock::now();
-    try {
-        db::Connection& db = connection();
-        // Chat messages go in scripts, several to a round trip. When a statement fails, the batch
-        // runs again one record at a time, each behind a savepoint, so only the one at fault is lost.
-        if (!replay && store_fast(db, records)) {
-            observe("write_batch", started);
-            return true;
-        }
-        db.execute("START TRANSACTION");
-        for (const auto& record : records) {
-            db.execute("SAVEPOINT job");
-            try {
-                apply(db, schema_, record, replay);
-            } catch (const db::Error& e) {
-                if (e.server_away()) throw;
-                db.execute("ROLLBACK TO SAVEPOINT job");
-                failed();
-                spdlog::error("Database for {}: {}", name_, e.what());
+    // A conflict with another writer (another ilchatd of a cluster) rolled everything back: the
+    // whole batch runs again, a few times, before the database counts as away.
+    constexpr int attempts = 5;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return store_once(records, replay);
+        } catch (const db::Error& e) {
+            if (!e.conflict() || attempt == attempts) {
+                // Connecting failed, or the connection went away: the database is away, not the
+                // data wrong.
+                lost(e, records.size());
+                return false;
             }
+            try {
+                connection().execute("ROLLBACK");
+            } catch (const db::Error&) {
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt));
         }
-        db.execute("COMMIT");
+    }
+}
+
+bool DatabaseWorker::store_once(const std::vector<WriteRecord>& records, bool replay) {
+    const auto started = std::chrono::steady_clock::now();
+    db::Connection& db = connection();
+    // Chat messages go in scripts, several to a round trip. When a statement fails, the batch
+    // runs again one record at a time, each behind a savepoint, so only the one at fault is lost.
+    if (!replay && store_fast(db, records)) {
         observe("write_batch", started);
         return true;
-    } catch (const db::Error& e) {
-        // Connecting failed, or the connection went away: the database is away, not the data wrong.
-        lost(e, records.size());
-        return false;
     }
+    db.execute("START TRANSACTION");
+    for (const auto& record : records) {
+        db.execute("SAVEPOINT job");
+        try {
+            apply(db, schema_, record, replay);
+        } catch (const db::Error& e) {
+            if (e.server_away() || e.conflict()) throw;
+            db.execute("ROLLBACK TO SAVEPOINT job");
+            failed();
+            spdlog::error("Database for {}: {}", name_, e.what());
+        }
+    }
+    db.execute("COMMIT");
+    observe("write_batch", started);
+    return true;
 }
 
 bool DatabaseWorker::spool(const std::vector<WriteRecord>& records, bool uncertain) {

@@ -91,6 +91,7 @@ private:
     // Stores records in one transaction; false when the database went away (nothing committed,
     // or not known to be).
     bool store(const std::vector<WriteRecord>& records, bool replay);
+    bool store_once(const std::vector<WriteRecord>& records, bool replay);  // throws db::Error
     // The same in one transaction without savepoints; false (rolled back) when a statement fails.
     bool store_fast(db::Connection& db, const std::vector<WriteRecord>& records);
     // `uncertain`: the records may be stored already (a batch whose COMMIT got no answer); they
