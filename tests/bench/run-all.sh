@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) args+=(--quick); shift ;;
     --server) args+=(--server "${2:?--server ilchatd|node|both}"); shift 2 ;;
-    writecost|idle|fanout|roomfill|rooms|persist|startup|reconnect) scenarios+=("$1"); shift ;;
+    writecost|idle|fanout|roomfill|rooms|persist|startup|reconnect|cluster) scenarios+=("$1"); shift ;;
     *) echo "usage: $0 [--quick] [--server ilchatd|node|both] [writecost|idle|fanout|roomfill|rooms|persist|startup|reconnect ...]" >&2; exit 2 ;;
   esac
 done
