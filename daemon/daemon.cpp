@@ -175,6 +175,7 @@ void Daemon::join_cluster() {
     for (const auto& c : config_.clients) names.push_back(c.name);
     cluster_->set_clients(names);
     cluster_->start();
+    control_.every(std::chrono::milliseconds(server.cluster_node_timeout / 3), [this] { cluster_->tick(); });
 }
 
 void Daemon::open_health_http() {

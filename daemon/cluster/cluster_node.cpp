@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include <event2/event.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
@@ -54,8 +53,6 @@ bool failed(const redisReply* reply, std::string_view what) {
 
 }  // namespace
 
-void ClusterNode::EventDeleter::operator()(event* ev) const { event_free(ev); }
-
 ClusterNode::ClusterNode(event_base* base, ClusterSettings settings, metrics::Metrics& metrics, Deliver deliver,
                          TakeSnapshots take_snapshots, Provisional provisional)
     : settings_(std::move(settings)),
@@ -92,10 +89,7 @@ ClusterNode::ClusterNode(event_base* base, ClusterSettings settings, metrics::Me
                   else if (up) read_next();
                   else caught_up_ = false;
                   update_sync();
-              }),
-      ticker_(event_new(
-          base, -1, EV_PERSIST, [](evutil_socket_t, short, void* self) { static_cast<ClusterNode*>(self)->tick(); },
-          this)) {
+              }) {
     metrics_.cluster_up().Set(0);
     metrics_.cluster_records("published");
     metrics_.cluster_records("applied");
@@ -123,9 +117,6 @@ void ClusterNode::start() {
     open_spool();
     writer_.start();
     reader_.start();
-    const auto every = settings_.node_timeout / 3;
-    timeval interval{static_cast<time_t>(every.count() / 1000), static_cast<suseconds_t>(every.count() % 1000 * 1000)};
-    event_add(ticker_.get(), &interval);
 }
 
 void ClusterNode::set_clients(const std::vector<std::string>& names) {

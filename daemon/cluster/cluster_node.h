@@ -18,7 +18,6 @@
 #include "daemon/store/spool_file.h"
 
 struct event_base;
-struct event;
 
 namespace ilchat::metrics {
 class Metrics;
@@ -86,6 +85,9 @@ public:
     const ClusterSettings& settings() const { return settings_; }
 
     void start();
+    // Reports this node alive, drops silent ones, renews leases, writes snapshots when due: to
+    // be called every third of node_timeout (ControlLoop::every).
+    void tick();
     // The clients whose streams are read; a new one is read from its beginning.
     void set_clients(const std::vector<std::string>& names);
     void publish(const std::string& client, std::string encoded);
@@ -109,9 +111,6 @@ public:
     Status status() const;
 
 private:
-    struct EventDeleter {
-        void operator()(event* ev) const;
-    };
     std::string stream_of(const std::string& client) const { return settings_.prefix + ":" + client + ":changes"; }
     std::string key(std::string_view what) const { return settings_.prefix + ":" + std::string(what); }
     void flush();
@@ -123,7 +122,6 @@ private:
     void load_snapshots();
     void read_next();
     void took(const struct redisReply* reply);
-    void tick();
     void write_snapshots(std::vector<Snapshot> snapshots);
     void rebuild();
     void node_gone(const std::string& node);
@@ -138,7 +136,6 @@ private:
     Provisional provisional_;
     RedisLink writer_;
     RedisLink reader_;
-    std::unique_ptr<event, EventDeleter> ticker_;
     std::vector<std::string> clients_;
     std::map<std::string, std::string> last_ids_;  // per client stream: the last entry read
     // This node's changes in order: waiting to be appended, and appended but not yet confirmed
