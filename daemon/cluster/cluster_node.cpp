@@ -308,13 +308,16 @@ void ClusterNode::tick() {
     writer_.command({"ZADD", key("nodes"), std::to_string(now + settings_.node_timeout.count()), id_},
                     [](const redisReply* reply) { failed(reply, "ZADD"); });
     // Nodes whose last report ran out: whoever removes one tells every client's stream.
-    writer_.command({"ZRANGEBYSCORE", key("nodes"), "-inf", "(" + std::to_string(now)}, [this](const redisReply* reply) {
+    // A score of 0 is a node that left cleanly (leave()), anything else one that went silent.
+    writer_.command({"ZRANGEBYSCORE", key("nodes"), "-inf", "(" + std::to_string(now), "WITHSCORES"},
+                    [this](const redisReply* reply) {
         if (failed(reply, "ZRANGEBYSCORE") || reply->type != REDIS_REPLY_ARRAY) return;
-        for (std::size_t i = 0; i < reply->elements; ++i) {
+        for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
             std::string node = text_of(reply->element[i]);
-            writer_.command({"ZREM", key("nodes"), node}, [this, node](const redisReply* removed) {
+            const bool left = text_of(reply->element[i + 1]) == "0";
+            writer_.command({"ZREM", key("nodes"), node}, [this, node, left](const redisReply* removed) {
                 if (!failed(removed, "ZREM") && removed->type == REDIS_REPLY_INTEGER && removed->integer == 1)
-                    node_gone(node);
+                    node_gone(node, left);
             });
         }
     });
@@ -327,8 +330,9 @@ void ClusterNode::tick() {
     for (std::size_t i = 0; i < lease_names.size(); ++i) renew(static_cast<Lease>(i));
 }
 
-void ClusterNode::node_gone(const std::string& node) {
-    spdlog::warn("Cluster: node {} stopped reporting; its sockets are dropped on every node", node);
+void ClusterNode::node_gone(const std::string& node, bool left) {
+    if (left) spdlog::info("Cluster: node {} left; its sockets are dropped on every node", node);
+    else spdlog::warn("Cluster: node {} stopped reporting; its sockets are dropped on every node", node);
     for (const auto& client : clients_)
         writer_.command({"HDEL", key(client + ":positions"), node}, [](const redisReply* reply) { failed(reply, "HDEL"); });
     for (const auto& client : clients_)

@@ -124,7 +124,7 @@ private:
     void took(const struct redisReply* reply);
     void write_snapshots(std::vector<Snapshot> snapshots);
     void rebuild();
-    void node_gone(const std::string& node);
+    void node_gone(const std::string& node, bool left);
     void renew(Lease lease);
     void update_sync();
 

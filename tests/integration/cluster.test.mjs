@@ -325,5 +325,8 @@ describe('several ilchatd behind one address', () => {
       const exit = await f.daemon.stop();
       assert.deepEqual(exit, { code: 0, signal: null }, f.daemon.output);
     }
+    // Stopped cleanly, it is reported as having left, not as silent.
+    await eventually(() => assert.ok(Object.values(nodes).some((n) => / INFO - Cluster: node f\/\S+ left;/.test(n.daemon.output))),
+      { timeoutMs: 5000 });
   });
 });
